@@ -1,0 +1,48 @@
+"""Shared fixtures: generated clips, the test checkpoint, and the real engine."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from framestamp.benchmarks.clips import ClipSpec, write_clip
+
+ARTIFACTS = Path(os.environ.get("FRAMESTAMP_TEST_ARTIFACTS", Path(__file__).parents[1] / "artifacts"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def cfr_clip(clip_dir):
+    return write_clip(clip_dir / "cfr.mp4", ClipSpec(duration=60.0, fps=30.0, gop=60, scene_changes=(10.0, 31.5)))
+
+
+@pytest.fixture(scope="session")
+def vfr_clip(clip_dir):
+    # Like the clip in FACTS.md: ~20 s of variable frame rate, where OpenCV's
+    # frame count and fps put the last timestamp seconds early.
+    return write_clip(clip_dir / "vfr.mp4", ClipSpec(duration=19.8, fps=30.0, vfr=True, gop=45, seed=3))
+
+
+@pytest.fixture(scope="session")
+def hour_clip(clip_dir):
+    return write_clip(clip_dir / "hour.mp4", ClipSpec(duration=3600.0, fps=2.0, width=64, height=64, gop=120))
+
+
+@pytest.fixture(scope="session")
+def test_model(tmp_path_factory) -> Path:
+    from framestamp.serving.test_model import make_test_model
+
+    return make_test_model(tmp_path_factory.mktemp("model") / "tiny-qwen3-vl")
