@@ -41,6 +41,10 @@ class ClipSpec:
     # Variable frame rate: frame gaps drawn between 0.3x and 3x the nominal gap.
     vfr: bool = False
     rotation: int = 0
+    # A clip whose frame rate drops to slow_fps at this time (screen recordings
+    # and phone clips do this): average-rate arithmetic goes seconds wrong on it.
+    slowdown_at: float | None = None
+    slow_fps: float = 5.0
     # Scene changes: the colour switches at each of these times (seconds).
     scene_changes: tuple[float, ...] = ()
     gop: int = 250
@@ -73,7 +77,10 @@ def frame_times_for(spec: ClipSpec) -> list[float]:
     t = 0.0
     while t < spec.duration - 1e-9:
         times.append(round(t * 90_000) / 90_000)
-        t += gap * (rng.uniform(0.3, 3.0) if spec.vfr else 1.0)
+        if spec.slowdown_at is not None and t >= spec.slowdown_at:
+            t += 1.0 / spec.slow_fps
+        else:
+            t += gap * (rng.uniform(0.3, 3.0) if spec.vfr else 1.0)
     return times
 
 

@@ -37,6 +37,13 @@ def vfr_clip(clip_dir):
 
 
 @pytest.fixture(scope="session")
+def two_speed_clip(clip_dir):
+    # 30 fps for 10 s, then 5 fps: the shape of clip on which vLLM's default
+    # (OpenCV) path was seen to put timestamps about 6 s early.
+    return write_clip(clip_dir / "two_speed.mp4", ClipSpec(duration=19.8, fps=30.0, slowdown_at=10.0, gop=45))
+
+
+@pytest.fixture(scope="session")
 def hour_clip(clip_dir):
     return write_clip(clip_dir / "hour.mp4", ClipSpec(duration=3600.0, fps=2.0, width=64, height=64, gop=120))
 
@@ -46,3 +53,40 @@ def test_model(tmp_path_factory) -> Path:
     from framestamp.serving.test_model import make_test_model
 
     return make_test_model(tmp_path_factory.mktemp("model") / "tiny-qwen3-vl")
+
+
+@pytest.fixture(scope="session")
+def engine(test_model, clip_dir):
+    """The real vLLM engine (CPU build) on the tiny checkpoint, once per session."""
+    from framestamp.serving.engine import EngineConfig, EngineProcess
+
+    config = EngineConfig(
+        model=str(test_model),
+        served_model_name="tiny-qwen3-vl",
+        port=free_port(),
+        max_model_len=4096,
+        allowed_local_media_path=str(clip_dir),
+        cpu_kvcache_gib=1,
+        max_images_per_prompt=4,
+    )
+    process = EngineProcess(config, log_path=ARTIFACTS / "engine.log").start()
+    try:
+        process.wait_ready(timeout=600)
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def engine_client(engine):
+    from openai import OpenAI
+
+    with OpenAI(base_url=f"{engine.config.url}/v1", api_key="unused", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def tokenizer(test_model):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(test_model)
