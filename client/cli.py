@@ -91,6 +91,73 @@ def _cmd_make_test_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api_keys(args: argparse.Namespace) -> frozenset[str]:
+    import os
+    from pathlib import Path
+
+    keys = set(args.api_key)
+    if args.api_keys_file:
+        keys |= {line.strip() for line in Path(args.api_keys_file).read_text().splitlines()
+                 if line.strip() and not line.startswith("#")}
+    keys |= {k.strip() for k in os.environ.get("FRAMESTAMP_API_KEYS", "").split(",") if k.strip()}
+    return frozenset(keys)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+    import os
+    from pathlib import Path
+
+    import uvicorn
+
+    from framestamp.serving.adapter import AdapterConfig, create_app
+    from framestamp.serving.engine import EngineError, EngineProcess
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    media_dir = Path(args.media_dir).resolve() if args.media_dir else None
+    if media_dir:
+        media_dir.mkdir(parents=True, exist_ok=True)
+    engine = None
+    engine_url = args.engine_url
+    if engine_url is None:
+        config = _engine_config(args)
+        if media_dir and not config.allowed_local_media_path:
+            from dataclasses import replace
+
+            config = replace(config, allowed_local_media_path=str(media_dir))
+        engine = EngineProcess(config)
+        try:
+            engine.start()
+            print(f"framestamp: starting the engine for {config.model} (CPU start-up takes 1-2 minutes)", flush=True)
+            engine.wait_ready(args.ready_timeout)
+        except EngineError as exc:
+            engine.stop()
+            print(f"framestamp serve: {exc}", file=sys.stderr)
+            return 2
+        engine_url = config.url
+    adapter = AdapterConfig(
+        engine_url=engine_url,
+        engine_api_key=args.engine_api_key,
+        media_dir=media_dir,
+        api_keys=_api_keys(args),
+        max_video_bytes=args.max_video_mb * 2**20,
+        max_request_bytes=(args.max_video_mb * 4 // 3 + 16) * 2**20,
+        request_timeout=args.request_timeout,
+        max_concurrent_per_key=args.max_concurrent_per_key,
+        sampler_workers=args.sampler_workers or min(4, os.cpu_count() or 1),
+        default_fps=args.default_fps,
+        default_max_frames=args.default_max_frames,
+        max_visual_tokens=max(256, args.max_model_len - args.text_token_reserve),
+    )
+    try:
+        uvicorn.run(create_app(adapter), host=args.host, port=args.port,
+                    timeout_graceful_shutdown=int(args.request_timeout), log_level="info")
+    finally:
+        if engine is not None:
+            engine.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="framestamp",
@@ -109,6 +176,40 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--ready-timeout", type=float, default=900.0,
                         help="seconds to wait for /health before giving up (default: 900)")
     engine.set_defaults(func=_cmd_engine)
+
+    serve = sub.add_parser(
+        "serve",
+        help="start the engine and the adapter (the OpenAI-compatible API with timestamps)",
+        description="Start the vLLM engine (unless --engine-url names a running one) and framestamp's "
+                    "adapter in front of it. Users and the OpenAI SDK talk to the adapter at "
+                    "http://HOST:PORT/v1; the engine stays on loopback.",
+    )
+    a = serve.add_argument_group("adapter")
+    a.add_argument("--host", default="127.0.0.1", help="adapter interface; 0.0.0.0 for all (default: 127.0.0.1)")
+    a.add_argument("--port", type=int, default=8000, help="adapter port (default: 8000)")
+    a.add_argument("--engine-url", default=None,
+                   help="use an engine that is already running (e.g. http://127.0.0.1:8100) instead of starting one")
+    a.add_argument("--media-dir", default=None,
+                   help="folder file:// video URLs may name; also where uploads are stored (default: none)")
+    a.add_argument("--api-key", action="append", default=[],
+                   help="an API key clients must send as Authorization: Bearer; repeat for several. "
+                        "Also read from --api-keys-file and FRAMESTAMP_API_KEYS (comma-separated). None: no auth")
+    a.add_argument("--api-keys-file", default=None, help="file with one API key per line")
+    a.add_argument("--max-video-mb", type=int, default=512, help="largest video accepted, in MiB (default: 512)")
+    a.add_argument("--request-timeout", type=float, default=600.0,
+                   help="seconds an engine call may take; also the graceful-shutdown wait (default: 600)")
+    a.add_argument("--max-concurrent-per-key", type=int, default=8,
+                   help="requests one API key may have in flight; more get 429 (default: 8)")
+    a.add_argument("--sampler-workers", type=int, default=0,
+                   help="processes that decode long videos in parallel (default: min(4, cores))")
+    a.add_argument("--default-fps", type=float, default=2.0, help="frames sampled per second (default: 2)")
+    a.add_argument("--default-max-frames", type=int, default=256, help="frames per video at most (default: 256)")
+    a.add_argument("--text-token-reserve", type=int, default=2048,
+                   help="context tokens kept for text; the rest of --max-model-len is the video budget (default: 2048)")
+    _add_engine_args(serve)
+    serve.add_argument("--ready-timeout", type=float, default=900.0,
+                       help="seconds to wait for the engine's /health (default: 900)")
+    serve.set_defaults(func=_cmd_serve)
 
     make = sub.add_parser(
         "make-test-model",

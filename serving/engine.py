@@ -36,7 +36,7 @@ class EngineConfig:
     model: str = DEFAULT_MODEL
     served_model_name: str | None = None
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = 8100
     max_model_len: int = 32768
     max_videos_per_prompt: int = 1
     max_images_per_prompt: int = 8

@@ -90,3 +90,59 @@ def tokenizer(test_model):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(test_model)
+
+
+class ServerThread:
+    """uvicorn serving an ASGI app on a free loopback port, in a thread."""
+
+    def __init__(self, app) -> None:
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        import time
+
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+ADAPTER_KEY = "test-key"
+
+
+@pytest.fixture(scope="session")
+def adapter(engine, clip_dir):
+    from framestamp.serving.adapter import AdapterConfig, create_app
+
+    config = AdapterConfig(
+        engine_url=engine.config.url,
+        media_dir=clip_dir,
+        api_keys=frozenset({ADAPTER_KEY}),
+        max_video_bytes=8 * 2**20,
+        max_visual_tokens=2048,
+        default_max_frames=48,
+    )
+    with ServerThread(create_app(config)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def client(adapter):
+    from openai import OpenAI
+
+    with OpenAI(base_url=f"{adapter.url}/v1", api_key=ADAPTER_KEY, max_retries=0) as c:
+        yield c

@@ -1,0 +1,413 @@
+"""The adapter: an OpenAI-compatible ASGI service that adds time to video chat.
+
+Users talk to the adapter, never to the engine. A chat request whose user
+message carries a `video_url` part is sampled at true presentation times,
+the times are injected for the engine (see inject.py), and the answer comes
+back as a normal `chat.completion` plus a top-level `temporal` object:
+
+    {"events": [{"start", "end", "start_text", "end_text", "text"}],
+     "granularity", "duration", "frame_times", "effective_fps",
+     "video": {...}, "warnings": [...]}
+
+In streaming mode the engine's chunks pass through as they arrive (usage
+included) and one more chunk, `{"object": "chat.completion.chunk",
+"choices": [], "temporal": {...}}`, comes just before `data: [DONE]`.
+Requests without a video, and unknown fields, go to the engine unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from framestamp.prompts import FormatInstructions, load_formats
+from framestamp.serving.errors import APIError
+from framestamp.serving.events import event_time_texts
+from framestamp.serving.inject import engine_video, inject_video, video_uuid
+from framestamp.serving.media import ResolvedVideo, resolve_video_url
+from framestamp.serving.options import DEEPSTACK_NOTE, TemporalOptions, parse_temporal_options
+from framestamp.serving.parsing import parse_answer
+from framestamp.serving.sampling import SamplingError, SamplingPolicy
+from framestamp.serving.video import FrameSampler, SampledVideo, VideoError, content_hash
+
+access_log = logging.getLogger("framestamp.access")
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    engine_url: str = "http://127.0.0.1:8100"
+    engine_api_key: str | None = None
+    media_dir: Path | None = None
+    # Empty: no authentication (a local, single-user setup).
+    api_keys: frozenset[str] = frozenset()
+    max_request_bytes: int = 768 * 2**20
+    max_video_bytes: int = 512 * 2**20
+    request_timeout: float = 600.0
+    max_concurrent_per_key: int = 8
+    sampler_workers: int = 1
+    default_fps: float = 2.0
+    default_max_frames: int = 256
+    # Visual tokens one video may use; derived from the engine's context length.
+    max_visual_tokens: int | None = None
+
+
+@dataclass
+class _Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter("framestamp_requests", "Requests by endpoint and status", ["endpoint", "status"], registry=r)
+        self.errors = Counter("framestamp_errors", "Errors by kind", ["kind"], registry=r)
+        self.latency = Histogram(
+            "framestamp_request_seconds", "End-to-end request latency", ["endpoint"], registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+        )
+        self.frames = Counter("framestamp_frames_sampled", "Frames sampled from videos", registry=r)
+        self.decode = Histogram(
+            "framestamp_decode_seconds", "Probe + sample time per video", registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
+        )
+
+
+class _KeyLimiter:
+    """At most `limit` requests in flight per API key; the rest get 429."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def slot(self, key: str):
+        if self.in_flight.get(key, 0) >= self.limit:
+            raise APIError(429, f"too many concurrent requests for this API key (limit {self.limit})",
+                           code="concurrency_limit", retry_after=1)
+        self.in_flight[key] = self.in_flight.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self.in_flight[key] -= 1
+
+
+@dataclass
+class _State:
+    config: AdapterConfig
+    engine: httpx.AsyncClient
+    sampler: FrameSampler
+    formats: FormatInstructions
+    metrics: _Metrics
+    limiter: _KeyLimiter
+
+
+def create_app(config: AdapterConfig) -> Starlette:
+    formats = load_formats()  # a broken prompt file fails here, at start-up
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        headers = {"Authorization": f"Bearer {config.engine_api_key}"} if config.engine_api_key else {}
+        engine = httpx.AsyncClient(
+            base_url=config.engine_url, headers=headers,
+            timeout=httpx.Timeout(config.request_timeout, connect=5.0),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+        sampler = FrameSampler(config.sampler_workers)
+        app.state.fs = _State(config, engine, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key))
+        try:
+            yield
+        finally:
+            await engine.aclose()
+            sampler.close()
+
+    routes = [
+        Route("/v1/chat/completions", _endpoint("chat", _chat_completions), methods=["POST"]),
+        Route("/v1/models", _endpoint("models", _models), methods=["GET"]),
+        Route("/health", _health, methods=["GET"]),
+        Route("/metrics", _metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _state(request: Request) -> _State:
+    return request.app.state.fs
+
+
+def _endpoint(name: str, handler):
+    """Wrap a handler with auth, request id, error mapping, metrics and an access log."""
+
+    async def endpoint(request: Request) -> Response:
+        state = _state(request)
+        request_id = request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex[:16]}"
+        began = time.perf_counter()
+        try:
+            key = _authenticate(request, state.config)
+            with state.limiter.slot(key):
+                response = await handler(request, state)
+        except APIError as exc:
+            state.metrics.errors.labels(exc.kind).inc()
+            response = exc.response()
+        except Exception:  # noqa: BLE001 - one bad request must not take the service down
+            logging.getLogger("framestamp").exception("unhandled error in %s (%s)", name, request_id)
+            state.metrics.errors.labels("internal").inc()
+            response = APIError(500, f"internal error (request id {request_id})", code="internal_error").response()
+        elapsed = time.perf_counter() - began
+        response.headers["x-request-id"] = request_id
+        state.metrics.requests.labels(name, str(response.status_code)).inc()
+        state.metrics.latency.labels(name).observe(elapsed)
+        access_log.info(json.dumps({
+            "request_id": request_id, "endpoint": name, "status": response.status_code,
+            "seconds": round(elapsed, 4), "client": request.client.host if request.client else None,
+        }))
+        return response
+
+    return endpoint
+
+
+def _authenticate(request: Request, config: AdapterConfig) -> str:
+    if not config.api_keys:
+        return "anonymous"
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or token.strip() not in config.api_keys:
+        raise APIError(401, "invalid or missing API key (Authorization: Bearer <key>)", code="invalid_api_key")
+    return token.strip()
+
+
+async def _read_json(request: Request, limit: int) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise APIError(413, f"the request body is larger than this server's limit of {limit // 2**20} MiB", code="request_too_large")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise APIError(413, f"the request body is larger than this server's limit of {limit // 2**20} MiB", code="request_too_large")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise APIError(400, "the request body is not valid JSON", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise APIError(400, "the request body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _find_video(body: dict[str, Any]) -> list[tuple[tuple[int, int], dict[str, Any]]]:
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        raise APIError(400, "messages must be a list", param="messages", code="invalid_messages")
+    found = []
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for j, part in enumerate(content):
+            if isinstance(part, dict) and part.get("type") == "video_url":
+                found.append(((i, j), part))
+    return found
+
+
+def _policy(options: TemporalOptions, config: AdapterConfig) -> SamplingPolicy:
+    try:
+        return SamplingPolicy(
+            fps=options.fps or config.default_fps,
+            max_frames=options.max_frames or config.default_max_frames,
+            min_frames=min(4, options.max_frames or 4),
+            start=options.start,
+            end=options.end,
+            max_visual_tokens=config.max_visual_tokens,
+        )
+    except SamplingError as exc:
+        raise APIError(400, str(exc), param="temporal", code="invalid_temporal_options") from None
+
+
+async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy) -> tuple[SampledVideo, str]:
+    def work() -> tuple[SampledVideo, str]:
+        return state.sampler.sample(resolved.source, policy), content_hash(resolved.source)
+
+    try:
+        sampled, digest = await asyncio.to_thread(work)
+    except VideoError as exc:
+        raise APIError(400, str(exc), param="video_url", code="invalid_video") from None
+    except SamplingError as exc:
+        raise APIError(400, str(exc), param="temporal", code="invalid_temporal_options") from None
+    state.metrics.frames.inc(len(sampled.frames))
+    state.metrics.decode.observe(sampled.decode_seconds)
+    return sampled, digest
+
+
+def _temporal_payload(
+    text: str | None, sampled: SampledVideo, options: TemporalOptions, warnings: list[str]
+) -> dict[str, Any]:
+    events = None
+    all_warnings = list(warnings)
+    if options.return_timestamps:
+        report = parse_answer(text or "", duration=sampled.info.duration)
+        all_warnings += report.warnings
+        events = []
+        for event in report.events:
+            start_text, end_text = event_time_texts(event, options.temporal_granularity, bucket=options.coarse_bucket)
+            events.append({
+                "start": round(event.start, 3),
+                "end": None if event.end is None else round(event.end, 3),
+                "start_text": start_text,
+                "end_text": end_text,
+                "text": event.text,
+            })
+    info = sampled.info
+    return {
+        "events": events,
+        "granularity": options.temporal_granularity.value,
+        "duration": round(info.duration, 3),
+        "frame_times": [round(t, 6) for t in sampled.times],
+        "effective_fps": round(sampled.effective_fps, 4),
+        "video": {
+            "width": info.width, "height": info.height, "rotation": info.rotation,
+            "variable_frame_rate": info.variable_frame_rate, "fps": info.fps,
+            "sampled_width": sampled.width, "sampled_height": sampled.height,
+        },
+        "warnings": all_warnings,
+    }
+
+
+def _engine_unreachable(exc: Exception) -> APIError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APIError(504, "the engine did not answer in time", code="engine_timeout")
+    return APIError(503, "the engine is not reachable; try again shortly", code="engine_unavailable", retry_after=5)
+
+
+async def _chat_completions(request: Request, state: _State) -> Response:
+    body = await _read_json(request, state.config.max_request_bytes)
+    options = parse_temporal_options(body.pop("temporal", None))
+    videos = _find_video(body)
+    if not videos or not options.enable_temporal_modeling:
+        return await _forward(state, body)
+    if len(videos) > 1:
+        raise APIError(400, "temporal modeling takes one video per request", param="messages", code="too_many_videos")
+    location, part = videos[0]
+    url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
+    resolved = resolve_video_url(url, media_dir=state.config.media_dir, max_bytes=state.config.max_video_bytes)
+    policy = _policy(options, state.config)
+    sampled, digest = await _sample(state, resolved, policy)
+    video = engine_video(sampled, uuid=video_uuid(digest, sampled, policy.cache_key()))
+    instruction = state.formats.instruction(options.temporal_granularity, options.language, bucket=options.coarse_bucket)
+    engine_body = inject_video(body, video, location=location, system_instruction=instruction)
+    warnings = list(sampled.warnings)
+    if options.use_deepstack is not None:
+        warnings.append(DEEPSTACK_NOTE)
+    if body.get("stream"):
+        return await _stream(state, engine_body, sampled, options, warnings)
+    try:
+        upstream = await state.engine.post("/v1/chat/completions", json=engine_body)
+    except httpx.HTTPError as exc:
+        raise _engine_unreachable(exc) from None
+    if upstream.status_code != 200:
+        return _relay_error(upstream)
+    completion = upstream.json()
+    choices = completion.get("choices") or [{}]
+    text = (choices[0].get("message") or {}).get("content")
+    completion["temporal"] = _temporal_payload(text, sampled, options, warnings)
+    return JSONResponse(completion)
+
+
+def _relay_error(upstream: httpx.Response) -> Response:
+    try:
+        body = upstream.json()
+    except ValueError:
+        body = APIError(upstream.status_code, upstream.text[:500] or "engine error").body()
+    return JSONResponse(body, status_code=upstream.status_code)
+
+
+async def _forward(state: _State, body: dict[str, Any]) -> Response:
+    """Send a request the adapter adds nothing to, unchanged, streaming or not."""
+    if body.get("stream"):
+        return await _stream(state, body, None, None, [])
+    try:
+        upstream = await state.engine.post("/v1/chat/completions", json=body)
+    except httpx.HTTPError as exc:
+        raise _engine_unreachable(exc) from None
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
+async def _stream(
+    state: _State, body: dict[str, Any], sampled: SampledVideo | None,
+    options: TemporalOptions | None, warnings: list[str],
+) -> Response:
+    try:
+        upstream = await state.engine.send(state.engine.build_request("POST", "/v1/chat/completions", json=body), stream=True)
+    except httpx.HTTPError as exc:
+        raise _engine_unreachable(exc) from None
+    if upstream.status_code != 200:
+        await upstream.aread()
+        await upstream.aclose()
+        return _relay_error(upstream)
+
+    async def relay() -> AsyncIterator[bytes]:
+        text: list[str] = []
+        last_id = None
+        try:
+            async for line in upstream.aiter_lines():
+                if not line:
+                    continue
+                if line.strip() == "data: [DONE]" and sampled is not None and options is not None:
+                    final = {
+                        "id": last_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                        "model": body.get("model"), "choices": [],
+                        "temporal": _temporal_payload("".join(text), sampled, options, warnings),
+                    }
+                    yield f"data: {json.dumps(final, ensure_ascii=False)}\n\n".encode()
+                elif sampled is not None and line.startswith("data: "):
+                    with contextlib.suppress(ValueError):
+                        chunk = json.loads(line[6:])
+                        last_id = chunk.get("id", last_id)
+                        for choice in chunk.get("choices") or []:
+                            if choice.get("index", 0) == 0:
+                                text.append((choice.get("delta") or {}).get("content") or "")
+                yield f"{line}\n\n".encode()
+        except httpx.HTTPError:
+            error = APIError(503, "the engine stopped answering mid-stream", code="engine_unavailable")
+            yield f"data: {json.dumps(error.body())}\n\n".encode()
+        finally:
+            await upstream.aclose()
+
+    return StreamingResponse(relay(), media_type="text/event-stream")
+
+
+async def _models(request: Request, state: _State) -> Response:
+    try:
+        upstream = await state.engine.get("/v1/models")
+    except httpx.HTTPError as exc:
+        raise _engine_unreachable(exc) from None
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
+async def _health(request: Request) -> Response:
+    state = _state(request)
+    try:
+        health = await state.engine.get("/health", timeout=5.0)
+        models = await state.engine.get("/v1/models", timeout=5.0)
+        ok = health.status_code == 200 and models.status_code == 200
+        names = [m.get("id") for m in models.json().get("data", [])] if ok else []
+    except (httpx.HTTPError, ValueError):
+        ok, names = False, []
+    if ok and names:
+        return JSONResponse({"status": "ok", "engine": "up", "models": names})
+    return JSONResponse({"status": "unavailable", "engine": "down", "models": []}, status_code=503, headers={"Retry-After": "5"})
+
+
+async def _metrics(request: Request) -> Response:
+    return Response(generate_latest(_state(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
