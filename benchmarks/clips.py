@@ -90,49 +90,44 @@ def scene_index(t: float, scene_changes: tuple[float, ...]) -> int:
 
 def write_clip(path: str | Path, spec: ClipSpec = ClipSpec()) -> Clip:
     """Encode `spec` to `path` (H.264 in MP4, no B-frames) and return its truth."""
-    path = Path(path)
-    times = frame_times_for(spec)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=Fraction(spec.fps).limit_denominator(1001))
-        stream.width = spec.width + spec.width % 2
-        stream.height = spec.height + spec.height % 2
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = TIME_BASE
-        stream.codec_context.time_base = TIME_BASE
-        stream.codec_context.gop_size = spec.gop
-        stream.options = {"preset": "ultrafast", "bf": "0", "crf": str(spec.crf)}
-        if spec.rotation:
-            stream.set_display_rotation(spec.rotation)
-        canvas = np.zeros((stream.height, stream.width, 3), dtype=np.uint8)
-        for i, t in enumerate(times):
-            canvas[:] = PALETTE[scene_index(t, spec.scene_changes) % len(PALETTE)]
-            # A moving bar gives the encoder real motion, like a real clip.
-            x = (i * 3) % stream.width
-            canvas[:, x : x + 2] = 128
-            frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
-            frame.pts = round(t / TIME_BASE)
-            frame.time_base = TIME_BASE
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return Clip(path=path, spec=spec, frame_times=tuple(times))
+    return _encode(
+        Path(path), spec, frame_times_for(spec),
+        codec="libx264", time_base=TIME_BASE,
+        # 4:2:0 H.264 needs even sizes.
+        width=spec.width + spec.width % 2, height=spec.height + spec.height % 2,
+        options={"preset": "ultrafast", "bf": "0", "crf": str(spec.crf)},
+    )
 
 
 def write_odd_size_clip(path: str | Path, width: int, height: int, **kwargs) -> Clip:
     """H.264 needs even sizes for 4:2:0; MPEG-4 Part 2 takes any, like phone clips do."""
     spec = ClipSpec(width=width, height=height, **kwargs)
-    path = Path(path)
     # MPEG-4 Part 2 takes time bases up to 1/65535: put the frames on a ms grid.
-    time_base = Fraction(1, 1000)
     times = sorted({round(t * 1000) / 1000 for t in frame_times_for(spec)})
+    return _encode(Path(path), spec, times, codec="mpeg4", time_base=Fraction(1, 1000), width=width, height=height)
+
+
+def _encode(
+    path: Path, spec: ClipSpec, times: list[float], *, codec: str, time_base: Fraction,
+    width: int, height: int, options: dict[str, str] | None = None,
+) -> Clip:
     with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("mpeg4", rate=Fraction(spec.fps).limit_denominator(1001))
+        stream = container.add_stream(codec, rate=Fraction(spec.fps).limit_denominator(1001))
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
+        stream.codec_context.gop_size = spec.gop
+        if options:
+            stream.options = options
+        if spec.rotation:
+            stream.set_display_rotation(spec.rotation)
         canvas = np.zeros((height, width, 3), dtype=np.uint8)
-        for t in times:
+        for i, t in enumerate(times):
             canvas[:] = PALETTE[scene_index(t, spec.scene_changes) % len(PALETTE)]
+            # A moving bar gives the encoder real motion, like a real clip.
+            x = (i * 3) % width
+            canvas[:, x : x + 2] = 128
             frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
             frame.pts = round(t / time_base)
             frame.time_base = time_base

@@ -48,6 +48,8 @@ def _add_engine_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--engine-arg", action="append", default=[], metavar="ARG",
                    help="extra argument passed to vLLM unchanged; repeat for several, e.g. "
                         "--engine-arg=--enforce-eager")
+    g.add_argument("--ready-timeout", type=float, default=900.0,
+                   help="seconds to wait for the engine's /health before giving up (default: 900)")
 
 
 def _engine_config(args: argparse.Namespace):
@@ -173,8 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
                     "workers) on Ctrl-C or SIGTERM.",
     )
     _add_engine_args(engine)
-    engine.add_argument("--ready-timeout", type=float, default=900.0,
-                        help="seconds to wait for /health before giving up (default: 900)")
     engine.set_defaults(func=_cmd_engine)
 
     serve = sub.add_parser(
@@ -207,8 +207,6 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--text-token-reserve", type=int, default=2048,
                    help="context tokens kept for text; the rest of --max-model-len is the video budget (default: 2048)")
     _add_engine_args(serve)
-    serve.add_argument("--ready-timeout", type=float, default=900.0,
-                       help="seconds to wait for the engine's /health (default: 900)")
     serve.set_defaults(func=_cmd_serve)
 
     make = sub.add_parser(
