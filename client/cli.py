@@ -108,6 +108,7 @@ def _api_keys(args: argparse.Namespace) -> frozenset[str]:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
     import os
+    import signal
     from pathlib import Path
 
     import uvicorn
@@ -151,9 +152,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         default_max_frames=args.default_max_frames,
         max_visual_tokens=max(256, args.max_model_len - args.text_token_reserve),
     )
+    # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises
+    # the signal to the handler it found. With Python's default handler that
+    # kills this process before `finally` stops the engine; raising
+    # SystemExit instead unwinds through it.
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit)
     try:
         uvicorn.run(create_app(adapter), host=args.host, port=args.port,
                     timeout_graceful_shutdown=int(args.request_timeout), log_level="info")
+    except SystemExit:
+        pass
     finally:
         if engine is not None:
             engine.stop()

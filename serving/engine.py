@@ -10,6 +10,7 @@ talks to it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import ipaddress
 import json
@@ -202,6 +203,7 @@ class EngineProcess:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         return self
 
@@ -254,6 +256,20 @@ class EngineProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the engine's child process: get SIGTERM if the launcher dies (Linux).
+
+    The engine runs in its own session so signals reach all its workers; this
+    keeps it from being orphaned when the launcher is killed outright.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
