@@ -149,3 +149,35 @@ def write_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+def write_pattern_clip(path: str | Path, spec: ClipSpec) -> Clip:
+    """A clip with busy, moving content (FFmpeg's testsrc2), for decode benchmarks.
+
+    Solid-colour clips decode unrealistically fast; testsrc2 moves, has text
+    and gradients, and costs about 3 Mbit/s at 480p like a phone clip. The
+    frames' presentation times still come from `spec` (VFR included), so the
+    truth is known exactly. Encoding is done frame by frame in FFmpeg; no
+    picture passes through Python.
+    """
+    path = Path(path)
+    times = frame_times_for(spec)
+    width, height = spec.width + spec.width % 2, spec.height + spec.height % 2
+    with av.open(f"testsrc2=size={width}x{height}:rate={spec.fps}", format="lavfi") as source, \
+            av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(spec.fps).limit_denominator(1001))
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = stream.codec_context.time_base = TIME_BASE
+        stream.codec_context.gop_size = spec.gop
+        stream.options = {"preset": "ultrafast", "bf": "0", "crf": str(spec.crf)}
+        frames = source.decode(video=0)
+        for t in times:
+            frame = next(frames).reformat(format="yuv420p")
+            # lavfi marks every frame a keyframe; let x264 choose (GOP).
+            frame.pict_type = av.video.frame.PictureType.NONE
+            frame.pts = round(t / TIME_BASE)
+            frame.time_base = TIME_BASE
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return Clip(path=path, spec=spec, frame_times=tuple(times))
