@@ -1,8 +1,8 @@
 """Turn a user's `video_url` into something the sampler can open, safely.
 
 Accepted: `file://` paths inside the configured media directory (no `..`,
-no symlink leading out of it), `data:video/...;base64,...`, and uploaded
-file ids. Remote http(s) URLs are refused: fetching them safely (host
+no symlink leading out of it), `data:video/...;base64,...`, and the ids of
+files uploaded through the Files API (`file-...`, the caller's own only). Remote http(s) URLs are refused: fetching them safely (host
 allow-list, private-address checks after DNS, size and time limits,
 re-checked redirects) is not built yet, so the option does not exist rather
 than exist unsafely.
@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from framestamp.serving.errors import APIError
+from framestamp.serving.files import FILE_ID, FileStore
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[^,;]*)*?);base64,", re.IGNORECASE)
 
@@ -29,11 +30,20 @@ class ResolvedVideo:
 
     source: Path | bytes
     name: str
+    # SHA-256 of the content when already known (uploads are hashed on arrival).
+    sha256: str | None = None
 
 
-def resolve_video_url(url: str, *, media_dir: Path | None, max_bytes: int) -> ResolvedVideo:
+def resolve_video_url(
+    url: str, *, media_dir: Path | None, max_bytes: int, files: FileStore | None = None, owner: str = "anonymous"
+) -> ResolvedVideo:
     if not isinstance(url, str) or not url:
         raise APIError(400, "video_url.url must be a non-empty string", param="video_url", code="invalid_video_url")
+    if FILE_ID.match(url):
+        if files is None:
+            raise APIError(400, "this server does not accept uploads", param="video_url", code="uploads_disabled")
+        stored = files.get(url, owner)
+        return ResolvedVideo(files.path(stored), stored.filename, stored.sha256)
     if url.startswith("data:"):
         return _from_data_url(url, max_bytes)
     scheme = urlparse(url).scheme.lower()
