@@ -9,6 +9,10 @@ back as a normal `chat.completion` plus a top-level `temporal` object:
      "granularity", "duration", "frame_times", "effective_fps",
      "video": {...}, "warnings": [...]}
 
+Videos arrive as `file://` paths in the media directory, `data:` URLs, or
+the ids of files uploaded through `/v1/files` (the OpenAI Files API shape),
+named in a `video_url` or in an OpenAI `file` content part.
+
 In streaming mode the engine's chunks pass through as they arrive (usage
 included) and one more chunk, `{"object": "chat.completion.chunk",
 "choices": [], "temporal": {...}}`, comes just before `data: [DONE]`.
@@ -18,6 +22,7 @@ Requests without a video, and unknown fields, go to the engine unchanged.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -32,17 +37,21 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from framestamp.prompts import FormatInstructions, load_formats
 from framestamp.serving.errors import APIError
 from framestamp.serving.events import event_time_texts
+from framestamp.serving.files import FileStore, owner_of
 from framestamp.serving.inject import engine_video, inject_video, video_uuid
 from framestamp.serving.media import ResolvedVideo, resolve_video_url
 from framestamp.serving.options import DEEPSTACK_NOTE, TemporalOptions, parse_temporal_options
 from framestamp.serving.parsing import parse_answer
+from framestamp.serving.structured import events_response_format
 from framestamp.serving.sampling import SamplingError, SamplingPolicy
 from framestamp.serving.video import FrameSampler, SampledVideo, VideoError, content_hash
 
@@ -54,6 +63,10 @@ class AdapterConfig:
     engine_url: str = "http://127.0.0.1:8100"
     engine_api_key: str | None = None
     media_dir: Path | None = None
+    # Where /v1/files keeps uploads; None turns the Files API off.
+    upload_dir: Path | None = None
+    max_upload_store_bytes: int = 20 * 2**30
+    upload_ttl_seconds: float | None = 24 * 3600
     # Empty: no authentication (a local, single-user setup).
     api_keys: frozenset[str] = frozenset()
     max_request_bytes: int = 768 * 2**20
@@ -65,6 +78,10 @@ class AdapterConfig:
     default_max_frames: int = 256
     # Visual tokens one video may use; derived from the engine's context length.
     max_visual_tokens: int | None = None
+    # Users' prompt directories, layered over prompts/ (see framestamp.prompts).
+    prompts_dirs: tuple[Path, ...] = ()
+    # "text" or "json" (structured output); requests may choose per call.
+    default_answer_format: str = "text"
 
 
 @dataclass
@@ -113,10 +130,11 @@ class _State:
     formats: FormatInstructions
     metrics: _Metrics
     limiter: _KeyLimiter
+    files: FileStore | None
 
 
 def create_app(config: AdapterConfig) -> Starlette:
-    formats = load_formats()  # a broken prompt file fails here, at start-up
+    formats = load_formats(config.prompts_dirs)  # a broken prompt file fails here, at start-up
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -127,7 +145,15 @@ def create_app(config: AdapterConfig) -> Starlette:
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
         sampler = FrameSampler(config.sampler_workers)
-        app.state.fs = _State(config, engine, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key))
+        files = None
+        if config.upload_dir is not None:
+            files = FileStore(
+                config.upload_dir, max_file_bytes=config.max_video_bytes,
+                max_total_bytes=config.max_upload_store_bytes, ttl_seconds=config.upload_ttl_seconds,
+            )
+        app.state.fs = _State(
+            config, engine, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key), files
+        )
         try:
             yield
         finally:
@@ -137,6 +163,11 @@ def create_app(config: AdapterConfig) -> Starlette:
     routes = [
         Route("/v1/chat/completions", _endpoint("chat", _chat_completions), methods=["POST"]),
         Route("/v1/models", _endpoint("models", _models), methods=["GET"]),
+        Route("/v1/files", _endpoint("files", _upload_file), methods=["POST"]),
+        Route("/v1/files", _endpoint("files", _list_files), methods=["GET"]),
+        Route("/v1/files/{file_id}", _endpoint("files", _get_file), methods=["GET"]),
+        Route("/v1/files/{file_id}", _endpoint("files", _delete_file), methods=["DELETE"]),
+        Route("/v1/files/{file_id}/content", _endpoint("files", _file_content), methods=["GET"]),
         Route("/health", _health, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
     ]
@@ -156,6 +187,7 @@ def _endpoint(name: str, handler):
         began = time.perf_counter()
         try:
             key = _authenticate(request, state.config)
+            request.state.owner = owner_of(key)
             with state.limiter.slot(key):
                 response = await handler(request, state)
         except APIError as exc:
@@ -207,6 +239,10 @@ async def _read_json(request: Request, limit: int) -> dict[str, Any]:
 
 
 def _find_video(body: dict[str, Any]) -> list[tuple[tuple[int, int], dict[str, Any]]]:
+    """Where the videos are: `video_url` parts, and OpenAI `file` parts (uploaded ids).
+
+    A `file` part is rewritten in place as the `video_url` part it stands for.
+    """
     messages = body.get("messages")
     if not isinstance(messages, list):
         raise APIError(400, "messages must be a list", param="messages", code="invalid_messages")
@@ -216,7 +252,11 @@ def _find_video(body: dict[str, Any]) -> list[tuple[tuple[int, int], dict[str, A
         if not isinstance(content, list):
             continue
         for j, part in enumerate(content):
-            if isinstance(part, dict) and part.get("type") == "video_url":
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "file" and isinstance(part.get("file"), dict) and part["file"].get("file_id"):
+                part = content[j] = {"type": "video_url", "video_url": {"url": part["file"]["file_id"]}}
+            if part.get("type") == "video_url":
                 found.append(((i, j), part))
     return found
 
@@ -237,7 +277,7 @@ def _policy(options: TemporalOptions, config: AdapterConfig) -> SamplingPolicy:
 
 async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy) -> tuple[SampledVideo, str]:
     def work() -> tuple[SampledVideo, str]:
-        return state.sampler.sample(resolved.source, policy), content_hash(resolved.source)
+        return state.sampler.sample(resolved.source, policy), resolved.sha256 or content_hash(resolved.source)
 
     try:
         sampled, digest = await asyncio.to_thread(work)
@@ -295,17 +335,26 @@ async def _chat_completions(request: Request, state: _State) -> Response:
     options = parse_temporal_options(body.pop("temporal", None))
     videos = _find_video(body)
     if not videos or not options.enable_temporal_modeling:
+        for _, part in videos:
+            await _inline_upload(state, part, request.state.owner)
         return await _forward(state, body)
     if len(videos) > 1:
         raise APIError(400, "temporal modeling takes one video per request", param="messages", code="too_many_videos")
     location, part = videos[0]
     url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
-    resolved = resolve_video_url(url, media_dir=state.config.media_dir, max_bytes=state.config.max_video_bytes)
+    resolved = _resolve(state, url, request.state.owner)
     policy = _policy(options, state.config)
     sampled, digest = await _sample(state, resolved, policy)
     video = engine_video(sampled, uuid=video_uuid(digest, sampled, policy.cache_key()))
-    instruction = state.formats.instruction(options.temporal_granularity, options.language, bucket=options.coarse_bucket)
+    style = options.answer_format or state.config.default_answer_format
+    if not options.return_timestamps:
+        style = "text"
+    instruction = state.formats.instruction(
+        options.temporal_granularity, options.language, bucket=options.coarse_bucket, style=style
+    )
     engine_body = inject_video(body, video, location=location, system_instruction=instruction)
+    if style == "json" and "response_format" not in engine_body:
+        engine_body["response_format"] = events_response_format(sampled.info.duration)
     warnings = list(sampled.warnings)
     if options.use_deepstack is not None:
         warnings.append(DEEPSTACK_NOTE)
@@ -411,3 +460,74 @@ async def _health(request: Request) -> Response:
 
 async def _metrics(request: Request) -> Response:
     return Response(generate_latest(_state(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _resolve(state: _State, url: object, owner: str) -> ResolvedVideo:
+    return resolve_video_url(
+        url, media_dir=state.config.media_dir, max_bytes=state.config.max_video_bytes,
+        files=state.files, owner=owner,
+    )
+
+
+async def _inline_upload(state: _State, part: dict[str, Any], owner: str) -> None:
+    """Without temporal modeling the engine reads the video itself; it cannot
+    see our uploads, so an uploaded id goes to it as a data: URL."""
+    url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
+    if not (isinstance(url, str) and url.startswith("file-")):
+        return
+    resolved = _resolve(state, url, owner)
+    data = await asyncio.to_thread(Path(resolved.source).read_bytes)
+    part["video_url"] = {"url": "data:video/mp4;base64," + base64.b64encode(data).decode()}
+
+
+def _file_store(state: _State) -> FileStore:
+    if state.files is None:
+        raise APIError(404, "this server does not accept uploads (no upload directory)", code="uploads_disabled")
+    return state.files
+
+
+async def _upload_file(request: Request, state: _State) -> Response:
+    files = _file_store(state)
+    declared = request.headers.get("content-length")
+    if not (declared and declared.isdigit()):
+        raise APIError(411, "uploads need a Content-Length header", code="length_required")
+    if int(declared) > files.max_file_bytes + 2**20:  # the multipart framing is small
+        raise APIError(413, f"the file is larger than this server's limit of {files.max_file_bytes // 2**20} MiB",
+                       code="file_too_large")
+    try:
+        form = await request.form(max_files=1, max_fields=16)
+    except MultiPartException as exc:
+        raise APIError(400, f"the upload is not valid multipart/form-data: {exc.message}", code="invalid_upload") from None
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise APIError(400, "the upload has no 'file' part", param="file", code="invalid_upload")
+        purpose = form.get("purpose")
+        stored = await asyncio.to_thread(
+            files.save, upload.file, filename=upload.filename or "upload",
+            purpose=purpose if isinstance(purpose, str) else "", owner=request.state.owner,
+        )
+    finally:
+        await form.close()
+    return JSONResponse(stored.openai())
+
+
+async def _list_files(request: Request, state: _State) -> Response:
+    stored = await asyncio.to_thread(_file_store(state).list, request.state.owner)
+    return JSONResponse({"object": "list", "data": [f.openai() for f in stored], "has_more": False})
+
+
+async def _get_file(request: Request, state: _State) -> Response:
+    return JSONResponse(_file_store(state).get(request.path_params["file_id"], request.state.owner).openai())
+
+
+async def _delete_file(request: Request, state: _State) -> Response:
+    file_id = request.path_params["file_id"]
+    _file_store(state).delete(file_id, request.state.owner)
+    return JSONResponse({"id": file_id, "object": "file", "deleted": True})
+
+
+async def _file_content(request: Request, state: _State) -> Response:
+    files = _file_store(state)
+    stored = files.get(request.path_params["file_id"], request.state.owner)
+    return FileResponse(files.path(stored), media_type="application/octet-stream", filename=stored.filename)

@@ -6,6 +6,8 @@ seed tutorial's checkboxes.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from framestamp.serving.errors import APIError
@@ -32,6 +34,9 @@ class TemporalOptions(BaseModel):
     end: float | None = Field(None, gt=0, description="seconds; sample up to here")
     coarse_bucket: float = Field(DEFAULT_COARSE_BUCKET, gt=0, le=3600)
     language: str = Field("en", pattern="^(en|zh)$", description="language of the format instruction")
+    answer_format: Literal["text", "json"] | None = Field(
+        None, description="text: lines with times; json: a schema-constrained list of events (default: the server's)"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> TemporalOptions:
