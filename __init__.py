@@ -39,6 +39,13 @@ _EXPORTS = {
     "inject_video": "framestamp.serving.inject",
     "group_timestamps": "framestamp.serving.inject",
     "EngineVideo": "framestamp.serving.inject",
+    # the client (OpenAI SDK) and exports
+    "TemporalClient": "framestamp.client",
+    "AsyncTemporalClient": "framestamp.client",
+    "TemporalAnswer": "framestamp.client",
+    "TemporalEvent": "framestamp.client",
+    "ExportFormat": "framestamp.client",
+    "export_events": "framestamp.client",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -58,6 +65,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from framestamp.client import (
+        AsyncTemporalClient, ExportFormat, TemporalAnswer, TemporalClient, TemporalEvent, export_events,
+    )
     from framestamp.serving.events import Event, Granularity, event_time_texts, format_time, render_events
     from framestamp.serving.inject import EngineVideo, engine_video, group_timestamps, inject_video
     from framestamp.serving.parsing import ParsedAnswer, parse_answer, parse_events, parse_time
