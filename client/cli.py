@@ -105,6 +105,18 @@ def _api_keys(args: argparse.Namespace) -> frozenset[str]:
     return frozenset(keys)
 
 
+def _upload_dir(args: argparse.Namespace, media_dir):
+    import os
+    from pathlib import Path
+
+    if args.upload_dir:
+        return Path(args.upload_dir).resolve()
+    if media_dir:
+        return media_dir / "uploads"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "framestamp" / "uploads"
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import logging
     import os
@@ -142,6 +154,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         engine_url=engine_url,
         engine_api_key=args.engine_api_key,
         media_dir=media_dir,
+        upload_dir=_upload_dir(args, media_dir),
+        max_upload_store_bytes=int(args.max_upload_store_gb * 2**30),
+        upload_ttl_seconds=args.upload_ttl_hours * 3600 if args.upload_ttl_hours > 0 else None,
         api_keys=_api_keys(args),
         max_video_bytes=args.max_video_mb * 2**20,
         max_request_bytes=(args.max_video_mb * 4 // 3 + 16) * 2**20,
@@ -151,7 +166,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         default_fps=args.default_fps,
         default_max_frames=args.default_max_frames,
         max_visual_tokens=max(256, args.max_model_len - args.text_token_reserve),
+        prompts_dirs=tuple(Path(d) for d in args.prompts_dir),
     )
+    ui = None if args.no_ui else _start_ui(args, adapter, media_dir)
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises
     # the signal to the handler it found. With Python's default handler that
     # kills this process before `finally` stops the engine; raising
@@ -167,9 +184,37 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except SystemExit:
         pass
     finally:
+        if ui is not None:
+            ui.should_exit = True
         if engine is not None:
             engine.stop()
     return 0
+
+
+def _start_ui(args: argparse.Namespace, adapter, media_dir):
+    """The web page (and the seed's /api/predict) on --ui-port, in a thread.
+
+    It calls the adapter over HTTP like any client; uvicorn in a side thread
+    leaves signal handling to the adapter's server in the main thread.
+    """
+    import threading
+    from pathlib import Path
+
+    import uvicorn
+
+    from framestamp.serving.webui import UIConfig, create_app
+
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    key = args.ui_api_key or (sorted(adapter.api_keys)[0] if adapter.api_keys else None)
+    config = UIConfig(
+        adapter_url=f"http://{host}:{args.port}/v1", api_key=key, media_dir=media_dir,
+        prompts_dirs=tuple(Path(d) for d in args.prompts_dir),
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host=args.ui_host or args.host,
+                                           port=args.ui_port, log_level="warning"))
+    threading.Thread(target=server.run, name="framestamp-ui", daemon=True).start()
+    print(f"framestamp: web UI on http://{args.ui_host or args.host}:{args.ui_port}", flush=True)
+    return server
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +248,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use an engine that is already running (e.g. http://127.0.0.1:8100) instead of starting one")
     a.add_argument("--media-dir", default=None,
                    help="folder file:// video URLs may name; also where uploads are stored (default: none)")
+    a.add_argument("--prompts-dir", action="append", default=[],
+                   help="a folder of your own prompt *.toml files, layered over the built-in ones (repeatable)")
+    u = serve.add_argument_group("web UI")
+    u.add_argument("--ui-port", type=int, default=7860, help="port of the web page and /api/predict (default: 7860)")
+    u.add_argument("--ui-host", default=None, help="interface of the web page (default: --host)")
+    u.add_argument("--ui-api-key", default=None,
+                   help="key the page uses to call the adapter (default: the first --api-key)")
+    u.add_argument("--no-ui", action="store_true", help="serve the API only")
+    a.add_argument("--upload-dir", default=None,
+                   help="where POST /v1/files stores uploads (default: MEDIA_DIR/uploads, "
+                        "else ~/.cache/framestamp/uploads)")
+    a.add_argument("--upload-ttl-hours", type=float, default=24.0,
+                   help="uploads expire this long after arriving; 0 keeps them (default: 24)")
+    a.add_argument("--max-upload-store-gb", type=float, default=20.0,
+                   help="total size of stored uploads; more get 507 (default: 20)")
     a.add_argument("--api-key", action="append", default=[],
                    help="an API key clients must send as Authorization: Bearer; repeat for several. "
                         "Also read from --api-keys-file and FRAMESTAMP_API_KEYS (comma-separated). None: no auth")
@@ -233,7 +293,30 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("--video-max-tokens", type=int, default=512,
                       help="total visual-token budget of one video in the processor config (default: 512)")
     make.set_defaults(func=_cmd_make_test_model)
+
+    from framestamp.client import ask
+
+    ask.add_parser(sub)
+
+    bench = sub.add_parser(
+        "bench",
+        help="run a benchmark: decode, timestamps, parse, load (JSON + PNG in benchmarks/results)",
+        description="Run one of framestamp's benchmarks; arguments after the name go to it "
+                    "(framestamp bench decode --help).",
+    )
+    bench.add_argument("name", choices=BENCHMARKS, help="which benchmark")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+    bench.set_defaults(func=_cmd_bench)
     return parser
+
+
+BENCHMARKS = ("decode", "timestamps", "parse", "load")
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    return importlib.import_module(f"framestamp.benchmarks.{args.name}").main(args.args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
