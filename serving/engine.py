@@ -152,6 +152,10 @@ def engine_command(config: EngineConfig, *, python: str = sys.executable) -> lis
         "--limit-mm-per-prompt", json.dumps(limits),
         "--trust-request-mm-kwargs",
         "--enable-prefix-caching",
+        # Structured answers (answer_format=json) as compact JSON: a grammar
+        # that allows free whitespace lets a model emit newlines until
+        # max_tokens, and vLLM only sets this per engine, not per request.
+        "--structured-outputs-config", json.dumps({"backend": "xgrammar", "disable_any_whitespace": True}),
     ]
     if config.allowed_local_media_path:
         command += ["--allowed-local-media-path", str(Path(config.allowed_local_media_path).resolve())]

@@ -286,7 +286,7 @@ def _events_from_json(text: str) -> list[Event]:
         return []
     for candidate in _json_candidates(text):
         try:
-            data = json.loads(candidate)
+            data = json.loads(candidate, strict=False)  # models put raw control characters in strings
         except (ValueError, RecursionError):
             continue
         if isinstance(data, dict | list):
