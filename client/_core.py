@@ -104,8 +104,10 @@ def chat_params(
         "content": [{"type": "video_url", "video_url": {"url": video_url}}, {"type": "text", "text": question}],
     })
     extra = dict(extra)
-    # The caller's own extra_body (e.g. return_token_ids) travels beside `temporal`.
-    extra_body = {**extra.pop("extra_body", {}), "temporal": temporal}
+    # The caller's own extra_body (e.g. return_token_ids) travels beside
+    # `temporal`; temporal options in it (e.g. min_events) are merged in.
+    extra_body = dict(extra.pop("extra_body", None) or {})
+    extra_body["temporal"] = {**temporal, **(extra_body.get("temporal") or {})}
     params: dict[str, Any] = {"model": model, "messages": messages, "extra_body": extra_body, **extra}
     if stream:
         params["stream"] = True

@@ -51,7 +51,7 @@ from framestamp.serving.inject import engine_video, inject_video, video_uuid
 from framestamp.serving.media import ResolvedVideo, resolve_video_url
 from framestamp.serving.options import DEEPSTACK_NOTE, TemporalOptions, parse_temporal_options
 from framestamp.serving.parsing import parse_answer
-from framestamp.serving.structured import events_response_format
+from framestamp.serving.structured import MAX_EVENTS, events_structured_outputs
 from framestamp.serving.sampling import SamplingError, SamplingPolicy
 from framestamp.serving.video import FrameSampler, SampledVideo, VideoError, content_hash
 
@@ -349,12 +349,18 @@ async def _chat_completions(request: Request, state: _State) -> Response:
     style = options.answer_format or state.config.default_answer_format
     if not options.return_timestamps:
         style = "text"
+    if style != "json" and (options.min_events is not None or options.max_events is not None):
+        raise APIError(400, "temporal.min_events and max_events need answer_format 'json' (and return_timestamps): "
+                       "only structured output can hold the model to them", param="temporal.answer_format",
+                       code="invalid_temporal_options")
     instruction = state.formats.instruction(
         options.temporal_granularity, options.language, bucket=options.coarse_bucket, style=style
     )
     engine_body = inject_video(body, video, location=location, system_instruction=instruction)
-    if style == "json" and "response_format" not in engine_body:
-        engine_body["response_format"] = events_response_format(sampled.info.duration)
+    if style == "json" and "response_format" not in engine_body and "structured_outputs" not in engine_body:
+        engine_body["structured_outputs"] = events_structured_outputs(
+            sampled.info.duration, min_events=options.min_events or 0, max_events=options.max_events or MAX_EVENTS
+        )
     warnings = list(sampled.warnings)
     if options.use_deepstack is not None:
         warnings.append(DEEPSTACK_NOTE)

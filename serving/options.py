@@ -37,11 +37,17 @@ class TemporalOptions(BaseModel):
     answer_format: Literal["text", "json"] | None = Field(
         None, description="text: lines with times; json: a schema-constrained list of events (default: the server's)"
     )
+    # Only structured output can hold the model to these; with text answers
+    # they are refused rather than silently ignored.
+    min_events: int | None = Field(None, ge=0, le=64, description="json answers: at least this many events")
+    max_events: int | None = Field(None, ge=1, le=256, description="json answers: at most this many events")
 
     @model_validator(mode="after")
     def _window(self) -> TemporalOptions:
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
+        if self.min_events is not None and self.max_events is not None and self.min_events > self.max_events:
+            raise ValueError("min_events must not exceed max_events")
         return self
 
 

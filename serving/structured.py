@@ -1,7 +1,7 @@
 """Structured output: ask the engine for events as JSON that fits a schema.
 
-With `answer_format: "json"`, the adapter sends vLLM a `response_format` of
-type `json_schema` (vLLM's structured outputs constrain decoding to it), so
+With `answer_format: "json"`, the adapter sends vLLM `structured_outputs`
+with the events' JSON schema (vLLM constrains decoding to it), so
 the answer is always a well-formed list of events whose times lie inside
 the video. The free-text form stays the default: see README, "Structured
 output", for the measurement behind that choice.
@@ -12,15 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 MAX_EVENTS = 64
-MAX_EVENT_TEXT = 300
+MAX_EVENT_TEXT = 200
 
 
-def events_schema(duration: float) -> dict[str, Any]:
+def events_schema(duration: float, *, min_events: int = 0, max_events: int = MAX_EVENTS) -> dict[str, Any]:
     """A JSON list of {start, end, text}; times in seconds within [0, duration]."""
     time = {"type": "number", "minimum": 0, "maximum": round(duration, 3)}
     return {
         "type": "array",
-        "maxItems": MAX_EVENTS,
+        "minItems": min_events,
+        "maxItems": max_events,
         "items": {
             "type": "object",
             "properties": {
@@ -34,8 +35,11 @@ def events_schema(duration: float) -> dict[str, Any]:
     }
 
 
-def events_response_format(duration: float) -> dict[str, Any]:
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": "events", "schema": events_schema(duration), "strict": True},
-    }
+def events_structured_outputs(duration: float, *, min_events: int = 0, max_events: int = MAX_EVENTS) -> dict[str, Any]:
+    """vLLM's `structured_outputs` request field for the events schema.
+
+    Compact JSON (no free whitespace): a grammar that allows any whitespace
+    lets a weak or random model emit newlines until max_tokens.
+    """
+    schema = events_schema(duration, min_events=min_events, max_events=max_events)
+    return {"json": schema, "disable_any_whitespace": True}
