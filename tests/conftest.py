@@ -122,16 +122,18 @@ class ServerThread:
 
 
 ADAPTER_KEY = "test-key"
+OTHER_KEY = "other-key"
 
 
 @pytest.fixture(scope="session")
-def adapter(engine, clip_dir):
+def adapter(engine, clip_dir, tmp_path_factory):
     from framestamp.serving.adapter import AdapterConfig, create_app
 
     config = AdapterConfig(
         engine_url=engine.config.url,
         media_dir=clip_dir,
-        api_keys=frozenset({ADAPTER_KEY}),
+        upload_dir=tmp_path_factory.mktemp("uploads"),
+        api_keys=frozenset({ADAPTER_KEY, OTHER_KEY}),
         max_video_bytes=8 * 2**20,
         max_visual_tokens=2048,
         default_max_frames=48,
