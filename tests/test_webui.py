@@ -93,15 +93,17 @@ def test_browser_upload_ask_seek_and_export(ui, vfr_clip):
                 checkbox.check()
             page.locator("#fs-granularity input[value=subsecond]").check()
             page.click("#fs-submit")
-            # Gradio's table keeps a hidden sizing row; the events are the visible ones.
-            rows = page.locator("#fs-events tbody tr >> visible=true").filter(has_text=re.compile(r"\d\d:\d\d"))
-            rows.first.wait_for(timeout=240_000)
+            # Gradio's table renders its visible cells as div.body-cell (a hidden
+            # sizing table repeats them); the start column holds HH:MM:SS.mmm.
+            starts = page.locator("#fs-events .body-cell").filter(
+                has_text=re.compile(r"^\s*\d\d:\d\d:\d\d\.\d{3}\s*$"))
+            starts.first.wait_for(timeout=240_000)
             page.wait_for_function("document.querySelectorAll('#fs-chat .message').length >= 2", timeout=60_000)
             page.screenshot(path=str(shots / "answer.png"), full_page=True)
-            assert rows.count() >= 1
 
-            seconds = float(rows.nth(rows.count() - 1).locator("td").nth(3).inner_text())
-            rows.nth(rows.count() - 1).locator("td").first.click()
+            hours, minutes, secs = starts.first.inner_text().strip().split(":")
+            seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
+            starts.first.click()
             page.wait_for_function(
                 f"Math.abs(document.querySelector('#fs-player video').currentTime - {seconds}) < 0.05",
                 timeout=30_000,
