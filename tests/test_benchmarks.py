@@ -12,3 +12,22 @@ def test_timestamp_benchmark_runs_and_framestamp_is_exact(tmp_path):
     for clip in report["clips"].values():
         assert clip["samplers"]["framestamp-2fps"]["max_error_s"] < 1e-3
     assert report["clips"]["vfr-30-then-5fps"]["samplers"]["vllm-opencv-32"]["max_error_s"] > 2.0
+
+
+def test_decode_benchmark_smoke(tmp_path):
+    from framestamp.benchmarks.decode import main
+
+    assert main(["--smoke", "--out", str(tmp_path), "--clips-dir", str(tmp_path / "clips")]) == 0
+    report = json.loads((tmp_path / "decode.json").read_text())
+    rows = {row["sampler"]: row for row in report["results"]}
+    assert rows["framestamp"]["max_error_s"] < 1e-3
+    assert rows["vllm-opencv"]["max_error_s"] > 0.05  # a VFR clip: index / fps drifts
+    assert (tmp_path / "decode.png").stat().st_size > 0
+
+
+def test_parse_benchmark_smoke(tmp_path):
+    from framestamp.benchmarks.parse import main
+
+    assert main(["--out", str(tmp_path), "--repeat", "1"]) == 0
+    results = json.loads((tmp_path / "parse.json").read_text())["results"]
+    assert results["framestamp parse_events"]["accuracy"] == 1.0
