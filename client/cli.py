@@ -127,6 +127,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from framestamp.serving.adapter import AdapterConfig, create_app
     from framestamp.serving.engine import EngineError, EngineProcess
+    from framestamp.serving.fetch import FetchPolicy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     media_dir = Path(args.media_dir).resolve() if args.media_dir else None
@@ -167,6 +168,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         default_max_frames=args.default_max_frames,
         max_visual_tokens=max(256, args.max_model_len - args.text_token_reserve),
         prompts_dirs=tuple(Path(d) for d in args.prompts_dir),
+        frame_cache_bytes=args.frame_cache_mb * 2**20,
+        fetch=FetchPolicy(
+            allowed_hosts=frozenset(args.allow_remote_host), max_bytes=args.remote_max_mb * 2**20,
+            timeout=args.remote_timeout, allow_private_networks=args.remote_allow_private_networks,
+        ),
     )
     ui = None if args.no_ui else _start_ui(args, adapter, media_dir)
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises
@@ -276,6 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that decode long videos in parallel (default: min(4, cores))")
     a.add_argument("--default-fps", type=float, default=2.0, help="frames sampled per second (default: 2)")
     a.add_argument("--default-max-frames", type=int, default=256, help="frames per video at most (default: 256)")
+    a.add_argument("--allow-remote-host", action="append", default=[], metavar="HOST",
+                   help="fetch http(s) video URLs from this host (repeatable; *.example.com for subdomains). "
+                        "None: http(s) URLs are refused")
+    a.add_argument("--remote-max-mb", type=int, default=256, help="largest fetched video, in MiB (default: 256)")
+    a.add_argument("--remote-timeout", type=float, default=60.0, help="seconds a fetch may take (default: 60)")
+    a.add_argument("--remote-allow-private-networks", action="store_true",
+                   help="let allowed hosts resolve to private/loopback addresses (intranets only; default: refused)")
+    a.add_argument("--frame-cache-mb", type=int, default=1024,
+                   help="memory for sampled frames kept for repeated questions, LRU (default: 1024; 0: off)")
     a.add_argument("--text-token-reserve", type=int, default=2048,
                    help="context tokens kept for text; the rest of --max-model-len is the video budget (default: 2048)")
     _add_engine_args(serve)

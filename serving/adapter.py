@@ -28,13 +28,14 @@ import json
 import logging
 import time
 import uuid
+from urllib.parse import urlsplit
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -44,8 +45,10 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from framestamp.prompts import FormatInstructions, load_formats
+from framestamp.serving.cache import DigestMemo, FrameCache
 from framestamp.serving.errors import APIError
 from framestamp.serving.events import event_time_texts
+from framestamp.serving.fetch import FetchPolicy, fetch_video
 from framestamp.serving.files import FileStore, owner_of
 from framestamp.serving.inject import engine_video, inject_video, video_uuid
 from framestamp.serving.media import ResolvedVideo, resolve_video_url
@@ -53,7 +56,7 @@ from framestamp.serving.options import DEEPSTACK_NOTE, TemporalOptions, parse_te
 from framestamp.serving.parsing import parse_answer
 from framestamp.serving.structured import MAX_EVENTS, events_structured_outputs
 from framestamp.serving.sampling import SamplingError, SamplingPolicy
-from framestamp.serving.video import FrameSampler, SampledVideo, VideoError, content_hash
+from framestamp.serving.video import FrameSampler, SampledVideo, VideoError
 
 access_log = logging.getLogger("framestamp.access")
 
@@ -82,6 +85,10 @@ class AdapterConfig:
     prompts_dirs: tuple[Path, ...] = ()
     # "text" or "json" (structured output); requests may choose per call.
     default_answer_format: str = "text"
+    # Sampled frames kept for repeated questions (LRU, JPEG bytes); 0 turns it off.
+    frame_cache_bytes: int = 1 * 2**30
+    # http(s) video URLs: off unless hosts are allowed (see fetch.py).
+    fetch: FetchPolicy = FetchPolicy()
 
 
 @dataclass
@@ -97,6 +104,10 @@ class _Metrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
         )
         self.frames = Counter("framestamp_frames_sampled", "Frames sampled from videos", registry=r)
+        self.cache_hits = Counter("framestamp_frame_cache_hits", "Videos served from the frame cache", registry=r)
+        self.cache_misses = Counter("framestamp_frame_cache_misses", "Videos decoded (not in the frame cache)",
+                                    registry=r)
+        self.cache_bytes = Gauge("framestamp_frame_cache_bytes", "Bytes of frames held in the cache", registry=r)
         self.decode = Histogram(
             "framestamp_decode_seconds", "Probe + sample time per video", registry=r,
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
@@ -131,6 +142,8 @@ class _State:
     metrics: _Metrics
     limiter: _KeyLimiter
     files: FileStore | None
+    frames: FrameCache
+    digests: DigestMemo
 
 
 def create_app(config: AdapterConfig) -> Starlette:
@@ -152,7 +165,8 @@ def create_app(config: AdapterConfig) -> Starlette:
                 max_total_bytes=config.max_upload_store_bytes, ttl_seconds=config.upload_ttl_seconds,
             )
         app.state.fs = _State(
-            config, engine, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key), files
+            config, engine, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key), files,
+            FrameCache(config.frame_cache_bytes), DigestMemo(),
         )
         try:
             yield
@@ -275,19 +289,33 @@ def _policy(options: TemporalOptions, config: AdapterConfig) -> SamplingPolicy:
         raise APIError(400, str(exc), param="temporal", code="invalid_temporal_options") from None
 
 
-async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy) -> tuple[SampledVideo, str]:
-    def work() -> tuple[SampledVideo, str]:
-        return state.sampler.sample(resolved.source, policy), resolved.sha256 or content_hash(resolved.source)
+async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy) -> tuple[SampledVideo, str, bool]:
+    """The sampled video, its content hash, and whether it came from the frame cache."""
+
+    def work() -> tuple[SampledVideo, str, bool]:
+        digest = resolved.sha256 or state.digests.digest(resolved.source)
+        key = f"{digest}:{policy.cache_key()}"
+        cached = state.frames.get(key)
+        if cached is not None:
+            return cached, digest, True
+        sampled = state.sampler.sample(resolved.source, policy)
+        state.frames.put(key, sampled)
+        return sampled, digest, False
 
     try:
-        sampled, digest = await asyncio.to_thread(work)
-    except VideoError as exc:
+        sampled, digest, hit = await asyncio.to_thread(work)
+    except (VideoError, FileNotFoundError) as exc:
         raise APIError(400, str(exc), param="video_url", code="invalid_video") from None
     except SamplingError as exc:
         raise APIError(400, str(exc), param="temporal", code="invalid_temporal_options") from None
-    state.metrics.frames.inc(len(sampled.frames))
-    state.metrics.decode.observe(sampled.decode_seconds)
-    return sampled, digest
+    if hit:
+        state.metrics.cache_hits.inc()
+    else:
+        state.metrics.cache_misses.inc()
+        state.metrics.frames.inc(len(sampled.frames))
+        state.metrics.decode.observe(sampled.decode_seconds)
+    state.metrics.cache_bytes.set(state.frames.bytes)
+    return sampled, digest, hit
 
 
 def _temporal_payload(
@@ -336,16 +364,12 @@ async def _chat_completions(request: Request, state: _State) -> Response:
     videos = _find_video(body)
     if not videos or not options.enable_temporal_modeling:
         for _, part in videos:
-            await _inline_upload(state, part, request.state.owner)
+            await _inline_for_engine(state, part, request.state.owner)
         return await _forward(state, body)
     if len(videos) > 1:
         raise APIError(400, "temporal modeling takes one video per request", param="messages", code="too_many_videos")
     location, part = videos[0]
     url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
-    resolved = _resolve(state, url, request.state.owner)
-    policy = _policy(options, state.config)
-    sampled, digest = await _sample(state, resolved, policy)
-    video = engine_video(sampled, uuid=video_uuid(digest, sampled, policy.cache_key()))
     style = options.answer_format or state.config.default_answer_format
     if not options.return_timestamps:
         style = "text"
@@ -353,6 +377,10 @@ async def _chat_completions(request: Request, state: _State) -> Response:
         raise APIError(400, "temporal.min_events and max_events need answer_format 'json' (and return_timestamps): "
                        "only structured output can hold the model to them", param="temporal.answer_format",
                        code="invalid_temporal_options")
+    resolved = await _resolve_any(state, url, request.state.owner)
+    policy = _policy(options, state.config)
+    sampled, digest, _ = await _sample(state, resolved, policy)
+    video = engine_video(sampled, uuid=video_uuid(digest, sampled, policy.cache_key()))
     instruction = state.formats.instruction(
         options.temporal_granularity, options.language, bucket=options.coarse_bucket, style=style
     )
@@ -475,14 +503,27 @@ def _resolve(state: _State, url: object, owner: str) -> ResolvedVideo:
     )
 
 
-async def _inline_upload(state: _State, part: dict[str, Any], owner: str) -> None:
-    """Without temporal modeling the engine reads the video itself; it cannot
-    see our uploads, so an uploaded id goes to it as a data: URL."""
+def _is_remote(url: object) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+async def _resolve_any(state: _State, url: object, owner: str) -> ResolvedVideo:
+    if _is_remote(url):
+        limited = replace(state.config.fetch, max_bytes=min(state.config.fetch.max_bytes, state.config.max_video_bytes))
+        data = await fetch_video(url, limited)
+        return ResolvedVideo(data, Path(urlsplit(url).path).name or "remote")
+    return _resolve(state, url, owner)
+
+
+async def _inline_for_engine(state: _State, part: dict[str, Any], owner: str) -> None:
+    """Without temporal modeling the engine reads the video itself. It cannot
+    see our uploads, and it must not fetch URLs on its own (it has none of
+    fetch.py's checks), so both reach it as data: URLs."""
     url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
-    if not (isinstance(url, str) and url.startswith("file-")):
+    if not (isinstance(url, str) and (url.startswith("file-") or _is_remote(url))):
         return
-    resolved = _resolve(state, url, owner)
-    data = await asyncio.to_thread(Path(resolved.source).read_bytes)
+    resolved = await _resolve_any(state, url, owner)
+    data = resolved.source if isinstance(resolved.source, bytes) else await asyncio.to_thread(resolved.source.read_bytes)
     part["video_url"] = {"url": "data:video/mp4;base64," + base64.b64encode(data).decode()}
 
 

@@ -186,3 +186,20 @@ def test_engine_down_gets_503_with_retry_after(clip_dir, vfr_clip):
         assert err.value.status_code == 503
         assert err.value.response.headers["retry-after"] == "5"
         assert httpx.get(f"{server.url}/health").status_code == 503
+
+
+def _metric(client_url, name):
+    text = httpx.get(f"{client_url}/metrics").text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")
+               or line.startswith(name + "_total "))
+
+
+def test_second_question_on_a_video_needs_no_decode(adapter, client, cfr_clip):
+    first = ask(client, cfr_clip.path.as_uri(), {"fps": 0.5})
+    hits, misses = _metric(adapter.url, "framestamp_frame_cache_hits"), _metric(adapter.url, "framestamp_frame_cache_misses")
+    second = ask(client, cfr_clip.path.as_uri(), {"fps": 0.5})
+    assert _metric(adapter.url, "framestamp_frame_cache_hits") == hits + 1
+    assert _metric(adapter.url, "framestamp_frame_cache_misses") == misses
+    assert second.temporal["frame_times"] == first.temporal["frame_times"]
+    ask(client, cfr_clip.path.as_uri(), {"fps": 0.25})  # other sampling: decoded again
+    assert _metric(adapter.url, "framestamp_frame_cache_misses") == misses + 1
