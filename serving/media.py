@@ -2,10 +2,8 @@
 
 Accepted: `file://` paths inside the configured media directory (no `..`,
 no symlink leading out of it), `data:video/...;base64,...`, and the ids of
-files uploaded through the Files API (`file-...`, the caller's own only). Remote http(s) URLs are refused: fetching them safely (host
-allow-list, private-address checks after DNS, size and time limits,
-re-checked redirects) is not built yet, so the option does not exist rather
-than exist unsafely.
+files uploaded through the Files API (`file-...`, the caller's own only).
+http(s) URLs are fetched under the operator's policy by fetch.py.
 """
 
 from __future__ import annotations
@@ -50,13 +48,8 @@ def resolve_video_url(
     if scheme == "file":
         return _from_file_url(url, media_dir, max_bytes)
     if scheme in ("http", "https"):
-        raise APIError(
-            400,
-            "http(s) video URLs are not accepted by this server; upload the file (POST /v1/files) "
-            "or send it as a data: URL",
-            param="video_url",
-            code="remote_urls_disabled",
-        )
+        raise APIError(400, "http(s) URLs are fetched by fetch.py, not resolved here", param="video_url",
+                       code="invalid_video_url")
     raise APIError(400, f"unsupported video URL scheme {scheme or url[:16]!r}", param="video_url", code="invalid_video_url")
 
 
