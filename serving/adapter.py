@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from urllib.parse import urlsplit
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,16 +47,18 @@ from starlette.routing import Route
 from framestamp.prompts import FormatInstructions, load_formats
 from framestamp.serving.cache import DigestMemo, FrameCache
 from framestamp.serving.errors import APIError
-from framestamp.serving.events import event_time_texts
+from framestamp.serving.events import Event, event_time_texts, format_clock
 from framestamp.serving.fetch import FetchPolicy, fetch_video
 from framestamp.serving.files import FileStore, owner_of
 from framestamp.serving.inject import engine_video, inject_video, video_uuid
 from framestamp.serving.media import ResolvedVideo, resolve_video_url
 from framestamp.serving.options import DEEPSTACK_NOTE, TemporalOptions, parse_temporal_options
 from framestamp.serving.parsing import parse_answer
+from framestamp.serving.routing import Engine, EngineRouter, is_connection_failure
 from framestamp.serving.structured import MAX_EVENTS, events_structured_outputs
 from framestamp.serving.sampling import SamplingError, SamplingPolicy
-from framestamp.serving.video import FrameSampler, SampledVideo, VideoError
+from framestamp.serving.video import FrameSampler, SampledVideo, VideoError, VideoInfo, probe_video
+from framestamp.serving.windows import WindowPlan, merge_window_events, plan_windows, reduce_prompt
 
 access_log = logging.getLogger("framestamp.access")
 
@@ -64,6 +66,9 @@ access_log = logging.getLogger("framestamp.access")
 @dataclass(frozen=True)
 class AdapterConfig:
     engine_url: str = "http://127.0.0.1:8100"
+    # Several engines (replicas): requests for one video stick to one of them.
+    engine_urls: tuple[str, ...] = ()
+    health_interval: float = 5.0
     engine_api_key: str | None = None
     media_dir: Path | None = None
     # Where /v1/files keeps uploads; None turns the Files API off.
@@ -136,7 +141,7 @@ class _KeyLimiter:
 @dataclass
 class _State:
     config: AdapterConfig
-    engine: httpx.AsyncClient
+    router: EngineRouter
     sampler: FrameSampler
     formats: FormatInstructions
     metrics: _Metrics
@@ -151,12 +156,11 @@ def create_app(config: AdapterConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        headers = {"Authorization": f"Bearer {config.engine_api_key}"} if config.engine_api_key else {}
-        engine = httpx.AsyncClient(
-            base_url=config.engine_url, headers=headers,
-            timeout=httpx.Timeout(config.request_timeout, connect=5.0),
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        router = EngineRouter.create(
+            config.engine_urls or (config.engine_url,), api_key=config.engine_api_key,
+            timeout=config.request_timeout, interval=config.health_interval,
         )
+        router.start()
         sampler = FrameSampler(config.sampler_workers)
         files = None
         if config.upload_dir is not None:
@@ -165,13 +169,13 @@ def create_app(config: AdapterConfig) -> Starlette:
                 max_total_bytes=config.max_upload_store_bytes, ttl_seconds=config.upload_ttl_seconds,
             )
         app.state.fs = _State(
-            config, engine, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key), files,
+            config, router, sampler, formats, _Metrics(), _KeyLimiter(config.max_concurrent_per_key), files,
             FrameCache(config.frame_cache_bytes), DigestMemo(),
         )
         try:
             yield
         finally:
-            await engine.aclose()
+            await router.close()
             sampler.close()
 
     routes = [
@@ -289,7 +293,9 @@ def _policy(options: TemporalOptions, config: AdapterConfig) -> SamplingPolicy:
         raise APIError(400, str(exc), param="temporal", code="invalid_temporal_options") from None
 
 
-async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy) -> tuple[SampledVideo, str, bool]:
+async def _sample(
+    state: _State, resolved: ResolvedVideo, policy: SamplingPolicy, info: VideoInfo | None = None
+) -> tuple[SampledVideo, str, bool]:
     """The sampled video, its content hash, and whether it came from the frame cache."""
 
     def work() -> tuple[SampledVideo, str, bool]:
@@ -298,7 +304,7 @@ async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy
         cached = state.frames.get(key)
         if cached is not None:
             return cached, digest, True
-        sampled = state.sampler.sample(resolved.source, policy)
+        sampled = state.sampler.sample(resolved.source, policy, info=info)
         state.frames.put(key, sampled)
         return sampled, digest, False
 
@@ -319,15 +325,20 @@ async def _sample(state: _State, resolved: ResolvedVideo, policy: SamplingPolicy
 
 
 def _temporal_payload(
-    text: str | None, sampled: SampledVideo, options: TemporalOptions, warnings: list[str]
+    text: str | None, sampled: SampledVideo, options: TemporalOptions, warnings: list[str], *,
+    strategy: str = "single", merged: list[Event] | None = None, windows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The response's `temporal` object. With windows, `sampled` is the first
+    window's (for the video's facts), `merged` the windows' merged events."""
     events = None
     all_warnings = list(warnings)
     if options.return_timestamps:
-        report = parse_answer(text or "", duration=sampled.info.duration)
-        all_warnings += report.warnings
+        if merged is None:
+            report = parse_answer(text or "", duration=sampled.info.duration)
+            all_warnings += report.warnings
+            merged = report.events
         events = []
-        for event in report.events:
+        for event in merged:
             start_text, end_text = event_time_texts(event, options.temporal_granularity, bucket=options.coarse_bucket)
             events.append({
                 "start": round(event.start, 3),
@@ -337,12 +348,16 @@ def _temporal_payload(
                 "text": event.text,
             })
     info = sampled.info
+    times = sorted({t for w in windows for t in w["frame_times"]}) if windows else sampled.times
+    span = (windows[-1]["end"] - windows[0]["start"]) if windows else (sampled.end - sampled.start)
     return {
         "events": events,
         "granularity": options.temporal_granularity.value,
         "duration": round(info.duration, 3),
-        "frame_times": [round(t, 6) for t in sampled.times],
-        "effective_fps": round(sampled.effective_fps, 4),
+        "frame_times": [round(t, 6) for t in times],
+        "effective_fps": round(len(times) / span if span > 0 else 0.0, 4),
+        "strategy": strategy,
+        "windows": windows,
         "video": {
             "width": info.width, "height": info.height, "rotation": info.rotation,
             "variable_frame_rate": info.variable_frame_rate, "fps": info.fps,
@@ -379,32 +394,189 @@ async def _chat_completions(request: Request, state: _State) -> Response:
                        code="invalid_temporal_options")
     resolved = await _resolve_any(state, url, request.state.owner)
     policy = _policy(options, state.config)
-    sampled, digest, _ = await _sample(state, resolved, policy)
-    video = engine_video(sampled, uuid=video_uuid(digest, sampled, policy.cache_key()))
+    info = await _probe(resolved)
+    plan = plan_windows(
+        start=policy.start or 0.0, end=min(policy.end or info.duration, info.duration), fps=policy.fps,
+        max_frames=policy.max_frames, mode=options.long_video,
+    )
     instruction = state.formats.instruction(
         options.temporal_granularity, options.language, bucket=options.coarse_bucket, style=style
     )
-    engine_body = inject_video(body, video, location=location, system_instruction=instruction)
-    if style == "json" and "response_format" not in engine_body and "structured_outputs" not in engine_body:
-        engine_body["structured_outputs"] = events_structured_outputs(
-            sampled.info.duration, min_events=options.min_events or 0, max_events=options.max_events or MAX_EVENTS
-        )
-    warnings = list(sampled.warnings)
+    request_for = _EngineRequest(body, location, instruction, style, options, info.duration)
+    warnings = list(plan.warnings)
     if options.use_deepstack is not None:
         warnings.append(DEEPSTACK_NOTE)
+    if plan.strategy == "windows":
+        return await _windowed(state, request_for, resolved, info, policy, plan, warnings)
+
+    sampled, digest, _ = await _sample(state, resolved, policy, info)
+    engine_body = request_for.build(sampled, video_uuid(digest, sampled, policy.cache_key()))
+    warnings = list(sampled.warnings) + warnings
+
+    def payload(text: str | None) -> dict[str, Any]:
+        return _temporal_payload(text, sampled, options, warnings, strategy=plan.strategy)
+
     if body.get("stream"):
-        return await _stream(state, engine_body, sampled, options, warnings)
-    try:
-        upstream = await state.engine.post("/v1/chat/completions", json=engine_body)
-    except httpx.HTTPError as exc:
-        raise _engine_unreachable(exc) from None
+        return await _stream(state, engine_body, payload, key=digest)
+    upstream, engine = await _engine_post(state, engine_body, key=digest)
     if upstream.status_code != 200:
         return _relay_error(upstream)
     completion = upstream.json()
     choices = completion.get("choices") or [{}]
-    text = (choices[0].get("message") or {}).get("content")
-    completion["temporal"] = _temporal_payload(text, sampled, options, warnings)
+    completion["temporal"] = payload((choices[0].get("message") or {}).get("content"))
+    return JSONResponse(completion, headers={"x-framestamp-engine": engine.url})
+
+
+async def _probe(resolved: ResolvedVideo) -> VideoInfo:
+    try:
+        return await asyncio.to_thread(probe_video, resolved.source)
+    except (VideoError, FileNotFoundError) as exc:
+        raise APIError(400, str(exc), param="video_url", code="invalid_video") from None
+
+
+async def _engine_post(state: _State, body: dict[str, Any], *, key: str | None = None) -> tuple[httpx.Response, Engine]:
+    """POST to the engine that owns `key` (a video's hash), failing over on refused connections."""
+    failure: Exception | None = None
+    for engine in state.router.candidates(key):
+        async with state.router.using(engine):
+            try:
+                return await engine.client.post("/v1/chat/completions", json=body), engine
+            except httpx.HTTPError as exc:
+                if not is_connection_failure(exc):
+                    raise _engine_unreachable(exc) from None
+                state.router.eject(engine, f"{type(exc).__name__}")
+                failure = exc
+    raise _engine_unreachable(failure or httpx.ConnectError("no engine"))
+
+
+@dataclass(frozen=True)
+class _EngineRequest:
+    """Turns a sampled video into the engine request for this user request."""
+
+    body: dict[str, Any]
+    location: tuple[int, int]
+    instruction: str
+    style: str
+    options: TemporalOptions
+    duration: float
+
+    def build(self, sampled: SampledVideo, uuid: str, *, stream: bool | None = None) -> dict[str, Any]:
+        video = engine_video(sampled, uuid=uuid)
+        engine_body = inject_video(self.body, video, location=self.location, system_instruction=self.instruction)
+        if stream is not None:
+            engine_body["stream"] = stream
+            if not stream:
+                engine_body.pop("stream_options", None)
+        if self.style == "json" and "response_format" not in engine_body and "structured_outputs" not in engine_body:
+            engine_body["structured_outputs"] = events_structured_outputs(
+                self.duration, min_events=self.options.min_events or 0,
+                max_events=self.options.max_events or MAX_EVENTS,
+            )
+        return engine_body
+
+    def question(self) -> str:
+        content = self.body["messages"][self.location[0]].get("content") or []
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+
+
+async def _windowed(
+    state: _State, request_for: _EngineRequest, resolved: ResolvedVideo, info: VideoInfo, policy: SamplingPolicy,
+    plan: WindowPlan, warnings: list[str],
+) -> Response:
+    """Ask every window (concurrently), merge their events, optionally reduce their answers."""
+    options = request_for.options
+
+    async def ask_window(window: tuple[float, float]) -> tuple[SampledVideo, dict[str, Any]]:
+        window_policy = replace(policy, start=window[0], end=window[1])
+        sampled, digest, _ = await _sample(state, resolved, window_policy, info)
+        upstream, _ = await _engine_post(
+            state, request_for.build(sampled, video_uuid(digest, sampled, window_policy.cache_key()), stream=False),
+            key=digest,
+        )
+        if upstream.status_code != 200:
+            raise _UpstreamError(upstream)
+        return sampled, upstream.json()
+
+    try:
+        answers = await asyncio.gather(*(ask_window(w) for w in plan.windows))
+    except _UpstreamError as exc:
+        return _relay_error(exc.response)
+    texts = [((c.get("choices") or [{}])[0].get("message") or {}).get("content") or "" for _, c in answers]
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    for _, completion in answers:
+        for key in usage:
+            usage[key] += (completion.get("usage") or {}).get(key, 0)
+    duration = request_for.duration
+    per_window = [parse_answer(text, duration=duration) for text in texts]
+    for (sampled, _), report in zip(answers, per_window):
+        warnings += list(sampled.warnings) + report.warnings
+    tolerance = max(1.0, 2.0 / policy.fps)
+    merged = merge_window_events([r.events for r in per_window], tolerance=tolerance)
+    text = "\n\n".join(
+        f"[{format_clock(s.start)} - {format_clock(s.end)}]\n{t.strip()}" for (s, _), t in zip(answers, texts)
+    )
+    if options.reduce:
+        reduce_body = {
+            "model": request_for.body.get("model"),
+            "messages": [
+                {"role": "system", "content": request_for.instruction},
+                {"role": "user", "content": reduce_prompt(request_for.question(), [
+                    ((s.start, s.end), t) for (s, _), t in zip(answers, texts)])},
+            ],
+        }
+        for key in ("max_tokens", "max_completion_tokens", "temperature", "top_p", "seed"):
+            if key in request_for.body:
+                reduce_body[key] = request_for.body[key]
+        upstream, _ = await _engine_post(state, reduce_body)
+        if upstream.status_code != 200:
+            return _relay_error(upstream)
+        reduced = upstream.json()
+        text = ((reduced.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+        for key in usage:
+            usage[key] += (reduced.get("usage") or {}).get(key, 0)
+    windows = [{
+        "start": round(s.start, 3), "end": round(s.end, 3), "frames": len(s.frames),
+        "frame_times": [round(t, 6) for t in s.times],
+        **({"prompt_token_ids": c["prompt_token_ids"]} if c.get("prompt_token_ids") else {}),
+    } for s, c in answers]
+    completion = dict(answers[0][1])
+    completion.pop("prompt_token_ids", None)
+    completion["choices"] = [{"index": 0, "message": {"role": "assistant", "content": text},
+                              "finish_reason": (answers[-1][1].get("choices") or [{}])[0].get("finish_reason")}]
+    completion["usage"] = usage
+    completion["temporal"] = _temporal_payload(text, answers[0][0], options, warnings, strategy="windows",
+                                               merged=merged, windows=windows)
+    if request_for.body.get("stream"):
+        return _replay_as_stream(completion, include_usage=bool((request_for.body.get("stream_options") or {})
+                                                                 .get("include_usage")))
     return JSONResponse(completion)
+
+
+class _UpstreamError(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+
+def _replay_as_stream(completion: dict[str, Any], *, include_usage: bool) -> Response:
+    """A finished completion as SSE chunks (windowed answers exist only once all windows are done)."""
+    base = {"id": completion.get("id"), "object": "chat.completion.chunk", "created": completion.get("created"),
+            "model": completion.get("model")}
+    choice = completion["choices"][0]
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": choice["message"]["content"]},
+                              "finish_reason": None}]},
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]},
+    ]
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": completion["usage"]})
+    chunks.append({**base, "choices": [], "temporal": completion["temporal"]})
+
+    async def events() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def _relay_error(upstream: httpx.Response) -> Response:
@@ -418,25 +590,20 @@ def _relay_error(upstream: httpx.Response) -> Response:
 async def _forward(state: _State, body: dict[str, Any]) -> Response:
     """Send a request the adapter adds nothing to, unchanged, streaming or not."""
     if body.get("stream"):
-        return await _stream(state, body, None, None, [])
-    try:
-        upstream = await state.engine.post("/v1/chat/completions", json=body)
-    except httpx.HTTPError as exc:
-        raise _engine_unreachable(exc) from None
+        return await _stream(state, body, None)
+    upstream, _ = await _engine_post(state, body)
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
 async def _stream(
-    state: _State, body: dict[str, Any], sampled: SampledVideo | None,
-    options: TemporalOptions | None, warnings: list[str],
+    state: _State, body: dict[str, Any], payload: Callable[[str], dict[str, Any]] | None, *, key: str | None = None,
 ) -> Response:
-    try:
-        upstream = await state.engine.send(state.engine.build_request("POST", "/v1/chat/completions", json=body), stream=True)
-    except httpx.HTTPError as exc:
-        raise _engine_unreachable(exc) from None
+    """Relay the engine's stream; with `payload`, add the temporal chunk before [DONE]."""
+    upstream, engine = await _engine_stream(state, body, key)
     if upstream.status_code != 200:
         await upstream.aread()
         await upstream.aclose()
+        engine.in_flight -= 1
         return _relay_error(upstream)
 
     async def relay() -> AsyncIterator[bytes]:
@@ -446,14 +613,13 @@ async def _stream(
             async for line in upstream.aiter_lines():
                 if not line:
                     continue
-                if line.strip() == "data: [DONE]" and sampled is not None and options is not None:
+                if line.strip() == "data: [DONE]" and payload is not None:
                     final = {
                         "id": last_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                        "model": body.get("model"), "choices": [],
-                        "temporal": _temporal_payload("".join(text), sampled, options, warnings),
+                        "model": body.get("model"), "choices": [], "temporal": payload("".join(text)),
                     }
                     yield f"data: {json.dumps(final, ensure_ascii=False)}\n\n".encode()
-                elif sampled is not None and line.startswith("data: "):
+                elif payload is not None and line.startswith("data: "):
                     with contextlib.suppress(ValueError):
                         chunk = json.loads(line[6:])
                         last_id = chunk.get("id", last_id)
@@ -466,30 +632,63 @@ async def _stream(
             yield f"data: {json.dumps(error.body())}\n\n".encode()
         finally:
             await upstream.aclose()
+            engine.in_flight -= 1
 
-    return StreamingResponse(relay(), media_type="text/event-stream")
+    return StreamingResponse(relay(), media_type="text/event-stream", headers={"x-framestamp-engine": engine.url})
+
+
+async def _engine_stream(state: _State, body: dict[str, Any], key: str | None) -> tuple[httpx.Response, Engine]:
+    """Open a streamed engine response (failing over like _engine_post); the
+    engine counts as busy until the relay closes it."""
+    failure: Exception | None = None
+    for engine in state.router.candidates(key):
+        engine.in_flight += 1
+        engine.requests += 1
+        try:
+            request = engine.client.build_request("POST", "/v1/chat/completions", json=body)
+            return await engine.client.send(request, stream=True), engine
+        except httpx.HTTPError as exc:
+            engine.in_flight -= 1
+            if not is_connection_failure(exc):
+                raise _engine_unreachable(exc) from None
+            state.router.eject(engine, type(exc).__name__)
+            failure = exc
+    raise _engine_unreachable(failure or httpx.ConnectError("no engine"))
 
 
 async def _models(request: Request, state: _State) -> Response:
+    failure: Exception | None = None
+    for engine in state.router.candidates(None):
+        try:
+            upstream = await engine.client.get("/v1/models")
+            return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+        except httpx.HTTPError as exc:
+            failure = exc
+    raise _engine_unreachable(failure or httpx.ConnectError("no engine"))
+
+
+async def _engine_health(engine: Engine) -> list[str] | None:
+    """The engine's model names when it is up and has one loaded, else None."""
     try:
-        upstream = await state.engine.get("/v1/models")
-    except httpx.HTTPError as exc:
-        raise _engine_unreachable(exc) from None
-    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+        health = await engine.client.get("/health", timeout=5.0)
+        models = await engine.client.get("/v1/models", timeout=5.0)
+        if health.status_code == 200 and models.status_code == 200:
+            return [m.get("id") for m in models.json().get("data", [])] or None
+    except (httpx.HTTPError, ValueError):
+        pass
+    return None
 
 
 async def _health(request: Request) -> Response:
     state = _state(request)
-    try:
-        health = await state.engine.get("/health", timeout=5.0)
-        models = await state.engine.get("/v1/models", timeout=5.0)
-        ok = health.status_code == 200 and models.status_code == 200
-        names = [m.get("id") for m in models.json().get("data", [])] if ok else []
-    except (httpx.HTTPError, ValueError):
-        ok, names = False, []
-    if ok and names:
-        return JSONResponse({"status": "ok", "engine": "up", "models": names})
-    return JSONResponse({"status": "unavailable", "engine": "down", "models": []}, status_code=503, headers={"Retry-After": "5"})
+    found = await asyncio.gather(*(_engine_health(e) for e in state.router.engines))
+    engines = [{"url": e.url, "up": names is not None, "in_flight": e.in_flight} for e, names in
+               zip(state.router.engines, found)]
+    names = sorted({n for names in found if names for n in names})
+    if names:
+        return JSONResponse({"status": "ok", "engine": "up", "models": names, "engines": engines})
+    return JSONResponse({"status": "unavailable", "engine": "down", "models": [], "engines": engines},
+                        status_code=503, headers={"Retry-After": "5"})
 
 
 async def _metrics(request: Request) -> Response:

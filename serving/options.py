@@ -39,6 +39,10 @@ class TemporalOptions(BaseModel):
     )
     # Only structured output can hold the model to these; with text answers
     # they are refused rather than silently ignored.
+    long_video: Literal["auto", "downsample", "windows"] = Field(
+        "auto", description="when the frames do not fit one request: lower the fps, or ask overlapping windows"
+    )
+    reduce: bool = Field(False, description="with windows: one more call that writes one answer from the parts")
     min_events: int | None = Field(None, ge=0, le=64, description="json answers: at least this many events")
     max_events: int | None = Field(None, ge=1, le=256, description="json answers: at most this many events")
 
