@@ -134,8 +134,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if media_dir:
         media_dir.mkdir(parents=True, exist_ok=True)
     engine = None
-    engine_url = args.engine_url
-    if engine_url is None:
+    engine_urls = list(args.engine_url)
+    if not engine_urls:
         config = _engine_config(args)
         if media_dir and not config.allowed_local_media_path:
             from dataclasses import replace
@@ -150,9 +150,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             engine.stop()
             print(f"framestamp serve: {exc}", file=sys.stderr)
             return 2
-        engine_url = config.url
+        engine_urls = [config.url]
     adapter = AdapterConfig(
-        engine_url=engine_url,
+        engine_url=engine_urls[0],
+        engine_urls=tuple(engine_urls),
         engine_api_key=args.engine_api_key,
         media_dir=media_dir,
         upload_dir=_upload_dir(args, media_dir),
@@ -250,8 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     a = serve.add_argument_group("adapter")
     a.add_argument("--host", default="127.0.0.1", help="adapter interface; 0.0.0.0 for all (default: 127.0.0.1)")
     a.add_argument("--port", type=int, default=8000, help="adapter port (default: 8000)")
-    a.add_argument("--engine-url", default=None,
-                   help="use an engine that is already running (e.g. http://127.0.0.1:8100) instead of starting one")
+    a.add_argument("--engine-url", action="append", default=[],
+                   help="use an engine that is already running (e.g. http://127.0.0.1:8100) instead of starting one; "
+                        "repeat for replicas: questions about one video stick to one engine, the others take over "
+                        "when it is down")
     a.add_argument("--media-dir", default=None,
                    help="folder file:// video URLs may name; also where uploads are stored (default: none)")
     a.add_argument("--prompts-dir", action="append", default=[],
