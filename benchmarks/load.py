@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import statistics
@@ -223,15 +224,23 @@ def video_copies(video: Path, count: int, directory: Path) -> list[Path]:
     return copies
 
 
-def run(args: argparse.Namespace, engine_url: str, adapter_url: str, model: str, video: Path) -> dict[str, object]:
-    from tqdm import tqdm
+def _requests_at(args: argparse.Namespace, kind: str, level: float) -> int:
+    return max(args.requests, int(level) * 2) if kind == "concurrency" else args.requests
 
+
+def _levels(args: argparse.Namespace) -> list[tuple[str, float]]:
+    return [("concurrency", c) for c in args.concurrency] + [("rate", r) for r in args.rate]
+
+
+def run(args: argparse.Namespace, engine_url: str, adapter_url: str, model: str, video: Path) -> dict[str, object]:
     copies: list[Path] = []
     if args.same_video:
         urls = [video.resolve().as_uri()]
     else:
-        needed = max(args.requests, 2 * max(args.concurrency or [1]))
-        copies = video_copies(video, needed * 2, video.parent)
+        # A fresh copy for every request of every level and target: no cache
+        # anywhere (the adapter's frames, vLLM's processor cache) sees one twice.
+        needed = 2 * sum(_requests_at(args, kind, level) for kind, level in _levels(args))
+        copies = video_copies(video, needed, video.parent)
         urls = [p.resolve().as_uri() for p in copies]
     try:
         return _run_levels(args, engine_url, adapter_url, model, video, urls)
@@ -247,18 +256,17 @@ def _run_levels(
 
     targets = [Target("engine", engine_url.rstrip("/"), args.engine_api_key, temporal=False),
                Target("adapter", adapter_url.rstrip("/"), args.api_key, temporal=True)]
-    levels = [("concurrency", c) for c in args.concurrency] + [("rate", r) for r in args.rate]
+    levels = _levels(args)
     results: dict[str, list] = {t.name: [] for t in targets}
+    fresh = iter(urls) if len(urls) > 1 else itertools.repeat(urls[0])
     with tqdm(total=len(levels) * len(targets), desc="load", unit="level") as progress:
         for kind, level in levels:
             # Alternate targets at each level so drift on a shared machine hits both.
-            for n, target in enumerate(targets):
-                # Each target gets its own half of the copies: neither warms a cache for the other.
-                half = urls[n::2] if len(urls) > 1 else urls
-                bodies = [request_body(model, u, args.question, args.max_tokens, target.temporal, args.fps)
-                          for u in half]
+            for target in targets:
+                requests = _requests_at(args, kind, level)
+                bodies = [request_body(model, next(fresh), args.question, args.max_tokens, target.temporal, args.fps)
+                          for _ in range(requests)]
                 progress.set_postfix_str(f"{target.name} {kind}={level}")
-                requests = max(args.requests, int(level) * 2) if kind == "concurrency" else args.requests
                 if kind == "concurrency":
                     samples, wall = asyncio.run(closed_loop(target, bodies, int(level), requests))
                 else:
