@@ -1,6 +1,6 @@
 """Decode and sampling: framestamp's sampler against what users would use instead.
 
-    framestamp bench decode [--full] [--repeat 3] [--out benchmarks/results]
+    framestamp bench decode [--matrix default|readme|full] [--repeat 2] [--out benchmarks/results]
     (same as: python -m framestamp.benchmarks.decode ...)
 
 For generated H.264 clips with busy content (FFmpeg's testsrc2) of known
@@ -54,24 +54,33 @@ class Case:
     vfr: bool
     fps: tuple[float, ...]
     repeat: int | None = None  # None: --repeat
+    source_fps: float = 30.0
 
     @property
     def clip_name(self) -> str:
-        return f"{self.minutes:g}min-{self.size}-{'vfr' if self.vfr else 'cfr'}"
+        rate = "" if self.source_fps == 30.0 else f"-{self.source_fps:g}fps"
+        return f"{self.minutes:g}min-{self.size}{rate}-{'vfr' if self.vfr else 'cfr'}"
 
     @property
     def spec(self) -> ClipSpec:
         width, height = SIZES[self.size]
         return ClipSpec(
-            duration=self.minutes * 60, fps=30.0, width=width, height=height,
+            duration=self.minutes * 60, fps=self.source_fps, width=width, height=height,
             vfr=self.vfr, gop=250, crf=32, seed=7,
         )
 
 
-# The default run fits in about ten minutes on 2 cores: short clips repeated,
-# a 10-minute clip once, and an hour-long one once (low resolution, at the
-# frame cap either way) for memory at length.
+# The default run stays under ten minutes on 2 cores, clips included: short
+# clips repeated, a 10-minute clip once, and an hour-long one (low resolution
+# and rate) once for memory at length.
 DEFAULT_CASES = (
+    Case(1, "480p", False, (2.0, 0.5)),
+    Case(1, "480p", True, (2.0,)),
+    Case(10, "480p", False, (2.0,), repeat=1),
+    Case(60, "240p", False, (0.5,), repeat=1, source_fps=15.0),
+)
+# The run README quotes (about 15 minutes with --repeat 3).
+README_CASES = (
     Case(1, "480p", False, (2.0, 0.5)),
     Case(1, "480p", True, (2.0, 0.5)),
     Case(10, "480p", False, (2.0, 0.5), repeat=1),
@@ -344,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="benchmarks/results", help="folder for decode.json and decode.png")
     parser.add_argument("--clips-dir", default="media/bench-clips", help="where generated clips are cached")
-    scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("--full", action="store_true", help="1/10/60 min x 480p/720p x CFR/VFR (hours)")
-    scope.add_argument("--smoke", action="store_true", help="one 6-second clip, one run (for CI)")
+    parser.add_argument("--matrix", choices=["default", "readme", "full", "smoke"], default="default",
+                        help="default: under 10 minutes; readme: the run README quotes; full: 1/10/60 min x "
+                             "480p/720p x CFR/VFR (hours); smoke: one 6-second clip, one run (CI)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement on short clips")
     parser.add_argument("--max-frames", type=int, default=768, help="frame cap for every sampler")
     parser.add_argument("--samplers", default=",".join(SAMPLERS), help="comma-separated subset of " + ", ".join(SAMPLERS))
@@ -360,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(samplers) - set(SAMPLERS)
     if unknown:
         parser.error(f"unknown samplers: {', '.join(sorted(unknown))}")
-    cases = SMOKE_CASES if args.smoke else FULL_CASES if args.full else DEFAULT_CASES
+    cases = {"default": DEFAULT_CASES, "readme": README_CASES, "full": FULL_CASES, "smoke": SMOKE_CASES}[args.matrix]
     rows = run_benchmark(cases, samplers, repeat=args.repeat, max_frames=args.max_frames, clips_dir=Path(args.clips_dir))
     out = Path(args.out)
     write_report(out, "decode", {"max_frames": args.max_frames, "results": rows})

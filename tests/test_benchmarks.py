@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 
 def test_timestamp_benchmark_runs_and_framestamp_is_exact(tmp_path):
     from framestamp.benchmarks.timestamps import main
@@ -17,7 +19,7 @@ def test_timestamp_benchmark_runs_and_framestamp_is_exact(tmp_path):
 def test_decode_benchmark_smoke(tmp_path):
     from framestamp.benchmarks.decode import main
 
-    assert main(["--smoke", "--out", str(tmp_path), "--clips-dir", str(tmp_path / "clips")]) == 0
+    assert main(["--matrix", "smoke", "--out", str(tmp_path), "--clips-dir", str(tmp_path / "clips")]) == 0
     report = json.loads((tmp_path / "decode.json").read_text())
     rows = {row["sampler"]: row for row in report["results"]}
     assert rows["framestamp"]["max_error_s"] < 1e-3
@@ -31,3 +33,18 @@ def test_parse_benchmark_smoke(tmp_path):
     assert main(["--out", str(tmp_path), "--repeat", "1"]) == 0
     results = json.loads((tmp_path / "parse.json").read_text())["results"]
     assert results["framestamp parse_events"]["accuracy"] == 1.0
+
+
+@pytest.mark.engine
+def test_load_benchmark_smoke(engine, adapter, cfr_clip, tmp_path):
+    from framestamp.benchmarks.load import main
+    from tests.conftest import ADAPTER_KEY
+
+    assert main(["--engine-url", engine.config.url, "--adapter-url", adapter.url, "--api-key", ADAPTER_KEY,
+                 "--video", str(cfr_clip.path), "--concurrency", "1", "--requests", "2", "--max-tokens", "4",
+                 "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "load.json").read_text())
+    for rows in report["results"].values():
+        assert rows[0]["ok"] == 2 and rows[0]["completion_tokens_total"] == 8  # counted from usage
+    assert report["adapter_over_engine"][0]["e2e_p50_ratio"] > 0
+    assert not list(cfr_clip.path.parent.glob("cfr-*.mp4"))  # the per-request copies are cleaned up
