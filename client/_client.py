@@ -41,6 +41,9 @@ class _Settings:
         self.prompts = prompts or load_prompts()
         self.uploads: dict[str, str] = {}
 
+    def openai_kwargs(self, timeout: float, max_retries: int) -> dict[str, Any]:
+        return {"base_url": self.base_url, "api_key": self.api_key, "timeout": timeout, "max_retries": max_retries}
+
     def params(
         self, model: str, video_url: str, question: str, *, stream: bool, granularity: Granularity | str,
         fps: float | None, max_frames: int | None, start: float | None, end: float | None,
@@ -70,9 +73,7 @@ class TemporalClient:
         openai_client: openai.OpenAI | None = None,
     ) -> None:
         self._settings = _Settings(base_url, api_key, model, prompts)
-        self.openai = openai_client or openai.OpenAI(
-            base_url=self._settings.base_url, api_key=self._settings.api_key, timeout=timeout, max_retries=max_retries,
-        )
+        self.openai = openai_client or openai.OpenAI(**self._settings.openai_kwargs(timeout, max_retries))
 
     def close(self) -> None:
         self.openai.close()
@@ -184,9 +185,7 @@ class AsyncTemporalClient:
         openai_client: openai.AsyncOpenAI | None = None,
     ) -> None:
         self._settings = _Settings(base_url, api_key, model, prompts)
-        self.openai = openai_client or openai.AsyncOpenAI(
-            base_url=self._settings.base_url, api_key=self._settings.api_key, timeout=timeout, max_retries=max_retries,
-        )
+        self.openai = openai_client or openai.AsyncOpenAI(**self._settings.openai_kwargs(timeout, max_retries))
 
     async def close(self) -> None:
         await self.openai.close()

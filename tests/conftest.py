@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from pathlib import Path
@@ -55,9 +56,9 @@ def test_model(tmp_path_factory) -> Path:
     return make_test_model(tmp_path_factory.mktemp("model") / "tiny-qwen3-vl")
 
 
-@pytest.fixture(scope="session")
-def engine(test_model, clip_dir):
-    """The real vLLM engine (CPU build) on the tiny checkpoint, once per session."""
+@contextlib.contextmanager
+def running_engine(test_model: Path, media_dir: Path, log_name: str):
+    """A real vLLM engine (CPU build) on the tiny checkpoint, on a free port."""
     from framestamp.serving.engine import EngineConfig, EngineProcess
 
     config = EngineConfig(
@@ -65,16 +66,23 @@ def engine(test_model, clip_dir):
         served_model_name="tiny-qwen3-vl",
         port=free_port(),
         max_model_len=4096,
-        allowed_local_media_path=str(clip_dir),
+        allowed_local_media_path=str(media_dir),
         cpu_kvcache_gib=1,
         max_images_per_prompt=4,
     )
-    process = EngineProcess(config, log_path=ARTIFACTS / "engine.log").start()
+    process = EngineProcess(config, log_path=ARTIFACTS / log_name).start()
     try:
         process.wait_ready(timeout=600)
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(test_model, clip_dir):
+    """The engine most tests share, started once per session."""
+    with running_engine(test_model, clip_dir, "engine.log") as process:
+        yield process
 
 
 @pytest.fixture(scope="session")

@@ -4,23 +4,15 @@ import httpx
 import pytest
 
 from framestamp.serving.routing import EngineRouter
-from tests.conftest import ARTIFACTS, ServerThread, free_port
+from tests.conftest import ServerThread, running_engine
 
 pytestmark = pytest.mark.engine
 
 
 @pytest.fixture(scope="module")
 def second_engine(test_model, clip_dir):
-    from framestamp.serving.engine import EngineConfig, EngineProcess
-
-    config = EngineConfig(model=str(test_model), served_model_name="tiny-qwen3-vl", port=free_port(),
-                          max_model_len=4096, allowed_local_media_path=str(clip_dir), cpu_kvcache_gib=1)
-    process = EngineProcess(config, log_path=ARTIFACTS / "engine-2.log").start()
-    try:
-        process.wait_ready(timeout=600)
+    with running_engine(test_model, clip_dir, "engine-2.log") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

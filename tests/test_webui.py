@@ -123,3 +123,15 @@ def test_browser_upload_ask_seek_and_export(ui, vfr_clip):
     subtitles = list(srt.parse(srt_text))
     assert len(subtitles) >= 1
     assert any(abs(s.start.total_seconds() - seconds) < 1e-3 for s in subtitles)
+
+
+def test_page_api_is_usable_from_gradio_client(ui, tmp_path):
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    image = tmp_path / "red.png"
+    Image.new("RGB", (64, 64), (220, 30, 30)).save(image)
+    client = Client(ui.url, verbose=False)
+    assert "/ask_image" in client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    answer = client.predict(handle_file(str(image)), "What colour is this?", api_name="/ask_image")
+    assert isinstance(answer, str)
