@@ -170,6 +170,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         max_visual_tokens=max(256, args.max_model_len - args.text_token_reserve),
         prompts_dirs=tuple(Path(d) for d in args.prompts_dir),
         frame_cache_bytes=args.frame_cache_mb * 2**20,
+        default_answer_format=args.answer_format,
         fetch=FetchPolicy(
             allowed_hosts=frozenset(args.allow_remote_host), max_bytes=args.remote_max_mb * 2**20,
             timeout=args.remote_timeout, allow_private_networks=args.remote_allow_private_networks,
@@ -292,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--remote-timeout", type=float, default=60.0, help="seconds a fetch may take (default: 60)")
     a.add_argument("--remote-allow-private-networks", action="store_true",
                    help="let allowed hosts resolve to private/loopback addresses (intranets only; default: refused)")
+    a.add_argument("--answer-format", choices=["text", "json"], default="text",
+                   help="default answer form: text lines with times, or JSON held to an events schema "
+                        "(structured output); requests choose with temporal.answer_format (default: text)")
     a.add_argument("--frame-cache-mb", type=int, default=1024,
                    help="memory for sampled frames kept for repeated questions, LRU (default: 1024; 0: off)")
     a.add_argument("--text-token-reserve", type=int, default=2048,

@@ -27,6 +27,7 @@ from framestamp.serving.events import DEFAULT_COARSE_BUCKET, Granularity
 PROMPTS_DIR = Path(__file__).parent
 LANGUAGES = ("en", "zh")
 STYLES = ("text", "json")
+EXAMPLE_QUERIES = {"en": "a person enters the room", "zh": "人物进入房间"}
 
 
 class PromptError(ValueError):
@@ -75,8 +76,9 @@ class PromptLibrary:
     def question(self, task: str, language: str = "en", query: str | None = None) -> str:
         return self.task(task).question(language, query)
 
-    def examples(self, language: str = "en", query: str = "a person enters the room") -> list[str]:
+    def examples(self, language: str = "en", query: str | None = None) -> list[str]:
         """One ready question per task, for the web page's example box."""
+        query = query or EXAMPLE_QUERIES.get(language, EXAMPLE_QUERIES["en"])
         return [task.question(language, query if task.needs_query else None) for task in self.tasks.values()]
 
 
