@@ -172,7 +172,7 @@ def summarize(samples: list[Sample], wall: float) -> dict[str, object]:
 
 
 @contextlib.contextmanager
-def test_stack(video: Path):
+def local_stack(video: Path):
     """The engine on a freshly written tiny checkpoint, and the adapter, on this machine."""
     import socket
     import threading
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.engine_url:
             report = run(args, args.engine_url, args.adapter_url, args.model or _first_model(args), video)
         else:
-            with test_stack(video) as (engine_url, adapter_url, model):
+            with local_stack(video) as (engine_url, adapter_url, model):
                 report = run(args, engine_url, adapter_url, model, video)
     out = Path(args.out)
     write_report(out, "load", report)

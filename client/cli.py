@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="run a benchmark: decode, timestamps, parse, load (JSON + PNG in benchmarks/results)",
+        help="run a benchmark: decode, timestamps, parse, load, structured (JSON + PNG in benchmarks/results)",
         description="Run one of framestamp's benchmarks; arguments after the name go to it "
                     "(framestamp bench decode --help).",
     )
@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-BENCHMARKS = ("decode", "timestamps", "parse", "load")
+BENCHMARKS = ("decode", "timestamps", "parse", "load", "structured")
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

@@ -48,3 +48,15 @@ def test_load_benchmark_smoke(engine, adapter, cfr_clip, tmp_path):
         assert rows[0]["ok"] == 2 and rows[0]["completion_tokens_total"] == 8  # counted from usage
     assert report["adapter_over_engine"][0]["e2e_p50_ratio"] > 0
     assert not list(cfr_clip.path.parent.glob("cfr-*.mp4"))  # the per-request copies are cleaned up
+
+
+@pytest.mark.engine
+def test_structured_benchmark_smoke(adapter, vfr_clip, tmp_path):
+    from framestamp.benchmarks.structured import main
+    from tests.conftest import ADAPTER_KEY
+
+    assert main(["--adapter-url", adapter.url, "--api-key", ADAPTER_KEY, "--model", "tiny-qwen3-vl",
+                 "--video", str(vfr_clip.path), "--requests", "2", "--max-tokens", "40", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "structured.json").read_text())["results"]
+    assert set(results) == {"text", "json"}
+    assert all(0 <= r["well_formed"] <= 1 for r in results.values())
