@@ -29,7 +29,7 @@ import logging
 import time
 import uuid
 from urllib.parse import urlsplit
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,8 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from framestamp.prompts import FormatInstructions, load_formats
@@ -49,12 +47,21 @@ from framestamp.serving.cache import DigestMemo, FrameCache
 from framestamp.serving.errors import APIError
 from framestamp.serving.events import Event, event_time_texts, format_clock
 from framestamp.serving.fetch import FetchPolicy, fetch_video
+from framestamp.serving import files_api
 from framestamp.serving.files import FileStore, owner_of
 from framestamp.serving.inject import engine_video, inject_video, video_uuid
 from framestamp.serving.media import ResolvedVideo, resolve_video_url
 from framestamp.serving.options import DEEPSTACK_NOTE, TemporalOptions, parse_temporal_options
 from framestamp.serving.parsing import parse_answer
-from framestamp.serving.routing import Engine, EngineRouter, is_connection_failure
+from framestamp.serving.routing import Engine, EngineRouter
+from framestamp.serving.upstream import (
+    UpstreamError,
+    engine_post,
+    engine_unreachable,
+    relay_error,
+    replay_as_stream,
+    stream_from_engine,
+)
 from framestamp.serving.structured import MAX_EVENTS, events_structured_outputs
 from framestamp.serving.sampling import SamplingError, SamplingPolicy
 from framestamp.serving.video import FrameSampler, SampledVideo, VideoError, VideoInfo, probe_video
@@ -181,11 +188,11 @@ def create_app(config: AdapterConfig) -> Starlette:
     routes = [
         Route("/v1/chat/completions", _endpoint("chat", _chat_completions), methods=["POST"]),
         Route("/v1/models", _endpoint("models", _models), methods=["GET"]),
-        Route("/v1/files", _endpoint("files", _upload_file), methods=["POST"]),
-        Route("/v1/files", _endpoint("files", _list_files), methods=["GET"]),
-        Route("/v1/files/{file_id}", _endpoint("files", _get_file), methods=["GET"]),
-        Route("/v1/files/{file_id}", _endpoint("files", _delete_file), methods=["DELETE"]),
-        Route("/v1/files/{file_id}/content", _endpoint("files", _file_content), methods=["GET"]),
+        Route("/v1/files", _endpoint("files", _with_files(files_api.upload_file)), methods=["POST"]),
+        Route("/v1/files", _endpoint("files", _with_files(files_api.list_files)), methods=["GET"]),
+        Route("/v1/files/{file_id}", _endpoint("files", _with_files(files_api.get_file)), methods=["GET"]),
+        Route("/v1/files/{file_id}", _endpoint("files", _with_files(files_api.delete_file)), methods=["DELETE"]),
+        Route("/v1/files/{file_id}/content", _endpoint("files", _with_files(files_api.file_content)), methods=["GET"]),
         Route("/health", _health, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
     ]
@@ -367,12 +374,6 @@ def _temporal_payload(
     }
 
 
-def _engine_unreachable(exc: Exception) -> APIError:
-    if isinstance(exc, httpx.TimeoutException):
-        return APIError(504, "the engine did not answer in time", code="engine_timeout")
-    return APIError(503, "the engine is not reachable; try again shortly", code="engine_unavailable", retry_after=5)
-
-
 async def _chat_completions(request: Request, state: _State) -> Response:
     body = await _read_json(request, state.config.max_request_bytes)
     options = parse_temporal_options(body.pop("temporal", None))
@@ -417,10 +418,10 @@ async def _chat_completions(request: Request, state: _State) -> Response:
         return _temporal_payload(text, sampled, options, warnings, strategy=plan.strategy)
 
     if body.get("stream"):
-        return await _stream(state, engine_body, payload, key=digest)
-    upstream, engine = await _engine_post(state, engine_body, key=digest)
+        return await stream_from_engine(state.router, engine_body, payload, key=digest)
+    upstream, engine = await engine_post(state.router, engine_body, key=digest)
     if upstream.status_code != 200:
-        return _relay_error(upstream)
+        return relay_error(upstream)
     completion = upstream.json()
     choices = completion.get("choices") or [{}]
     completion["temporal"] = payload((choices[0].get("message") or {}).get("content"))
@@ -432,21 +433,6 @@ async def _probe(resolved: ResolvedVideo) -> VideoInfo:
         return await asyncio.to_thread(probe_video, resolved.source)
     except (VideoError, FileNotFoundError) as exc:
         raise APIError(400, str(exc), param="video_url", code="invalid_video") from None
-
-
-async def _engine_post(state: _State, body: dict[str, Any], *, key: str | None = None) -> tuple[httpx.Response, Engine]:
-    """POST to the engine that owns `key` (a video's hash), failing over on refused connections."""
-    failure: Exception | None = None
-    for engine in state.router.candidates(key):
-        async with state.router.using(engine):
-            try:
-                return await engine.client.post("/v1/chat/completions", json=body), engine
-            except httpx.HTTPError as exc:
-                if not is_connection_failure(exc):
-                    raise _engine_unreachable(exc) from None
-                state.router.eject(engine, f"{type(exc).__name__}")
-                failure = exc
-    raise _engine_unreachable(failure or httpx.ConnectError("no engine"))
 
 
 @dataclass(frozen=True)
@@ -489,18 +475,18 @@ async def _windowed(
     async def ask_window(window: tuple[float, float]) -> tuple[SampledVideo, dict[str, Any]]:
         window_policy = replace(policy, start=window[0], end=window[1])
         sampled, digest, _ = await _sample(state, resolved, window_policy, info)
-        upstream, _ = await _engine_post(
-            state, request_for.build(sampled, video_uuid(digest, sampled, window_policy.cache_key()), stream=False),
+        upstream, _ = await engine_post(
+            state.router, request_for.build(sampled, video_uuid(digest, sampled, window_policy.cache_key()), stream=False),
             key=digest,
         )
         if upstream.status_code != 200:
-            raise _UpstreamError(upstream)
+            raise UpstreamError(upstream)
         return sampled, upstream.json()
 
     try:
         answers = await asyncio.gather(*(ask_window(w) for w in plan.windows))
-    except _UpstreamError as exc:
-        return _relay_error(exc.response)
+    except UpstreamError as exc:
+        return relay_error(exc.response)
     texts = [((c.get("choices") or [{}])[0].get("message") or {}).get("content") or "" for _, c in answers]
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for _, completion in answers:
@@ -527,9 +513,9 @@ async def _windowed(
         for key in ("max_tokens", "max_completion_tokens", "temperature", "top_p", "seed"):
             if key in request_for.body:
                 reduce_body[key] = request_for.body[key]
-        upstream, _ = await _engine_post(state, reduce_body)
+        upstream, _ = await engine_post(state.router, reduce_body)
         if upstream.status_code != 200:
-            return _relay_error(upstream)
+            return relay_error(upstream)
         reduced = upstream.json()
         text = ((reduced.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
         for key in usage:
@@ -547,113 +533,17 @@ async def _windowed(
     completion["temporal"] = _temporal_payload(text, answers[0][0], options, warnings, strategy="windows",
                                                merged=merged, windows=windows)
     if request_for.body.get("stream"):
-        return _replay_as_stream(completion, include_usage=bool((request_for.body.get("stream_options") or {})
+        return replay_as_stream(completion, include_usage=bool((request_for.body.get("stream_options") or {})
                                                                  .get("include_usage")))
     return JSONResponse(completion)
-
-
-class _UpstreamError(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-
-
-def _replay_as_stream(completion: dict[str, Any], *, include_usage: bool) -> Response:
-    """A finished completion as SSE chunks (windowed answers exist only once all windows are done)."""
-    base = {"id": completion.get("id"), "object": "chat.completion.chunk", "created": completion.get("created"),
-            "model": completion.get("model")}
-    choice = completion["choices"][0]
-    chunks = [
-        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": choice["message"]["content"]},
-                              "finish_reason": None}]},
-        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]},
-    ]
-    if include_usage:
-        chunks.append({**base, "choices": [], "usage": completion["usage"]})
-    chunks.append({**base, "choices": [], "temporal": completion["temporal"]})
-
-    async def events() -> AsyncIterator[bytes]:
-        for chunk in chunks:
-            yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
-        yield b"data: [DONE]\n\n"
-
-    return StreamingResponse(events(), media_type="text/event-stream")
-
-
-def _relay_error(upstream: httpx.Response) -> Response:
-    try:
-        body = upstream.json()
-    except ValueError:
-        body = APIError(upstream.status_code, upstream.text[:500] or "engine error").body()
-    return JSONResponse(body, status_code=upstream.status_code)
 
 
 async def _forward(state: _State, body: dict[str, Any]) -> Response:
     """Send a request the adapter adds nothing to, unchanged, streaming or not."""
     if body.get("stream"):
-        return await _stream(state, body, None)
-    upstream, _ = await _engine_post(state, body)
+        return await stream_from_engine(state.router, body, None)
+    upstream, _ = await engine_post(state.router, body)
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
-
-
-async def _stream(
-    state: _State, body: dict[str, Any], payload: Callable[[str], dict[str, Any]] | None, *, key: str | None = None,
-) -> Response:
-    """Relay the engine's stream; with `payload`, add the temporal chunk before [DONE]."""
-    upstream, engine = await _engine_stream(state, body, key)
-    if upstream.status_code != 200:
-        await upstream.aread()
-        await upstream.aclose()
-        engine.in_flight -= 1
-        return _relay_error(upstream)
-
-    async def relay() -> AsyncIterator[bytes]:
-        text: list[str] = []
-        last_id = None
-        try:
-            async for line in upstream.aiter_lines():
-                if not line:
-                    continue
-                if line.strip() == "data: [DONE]" and payload is not None:
-                    final = {
-                        "id": last_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                        "model": body.get("model"), "choices": [], "temporal": payload("".join(text)),
-                    }
-                    yield f"data: {json.dumps(final, ensure_ascii=False)}\n\n".encode()
-                elif payload is not None and line.startswith("data: "):
-                    with contextlib.suppress(ValueError):
-                        chunk = json.loads(line[6:])
-                        last_id = chunk.get("id", last_id)
-                        for choice in chunk.get("choices") or []:
-                            if choice.get("index", 0) == 0:
-                                text.append((choice.get("delta") or {}).get("content") or "")
-                yield f"{line}\n\n".encode()
-        except httpx.HTTPError:
-            error = APIError(503, "the engine stopped answering mid-stream", code="engine_unavailable")
-            yield f"data: {json.dumps(error.body())}\n\n".encode()
-        finally:
-            await upstream.aclose()
-            engine.in_flight -= 1
-
-    return StreamingResponse(relay(), media_type="text/event-stream", headers={"x-framestamp-engine": engine.url})
-
-
-async def _engine_stream(state: _State, body: dict[str, Any], key: str | None) -> tuple[httpx.Response, Engine]:
-    """Open a streamed engine response (failing over like _engine_post); the
-    engine counts as busy until the relay closes it."""
-    failure: Exception | None = None
-    for engine in state.router.candidates(key):
-        engine.in_flight += 1
-        engine.requests += 1
-        try:
-            request = engine.client.build_request("POST", "/v1/chat/completions", json=body)
-            return await engine.client.send(request, stream=True), engine
-        except httpx.HTTPError as exc:
-            engine.in_flight -= 1
-            if not is_connection_failure(exc):
-                raise _engine_unreachable(exc) from None
-            state.router.eject(engine, type(exc).__name__)
-            failure = exc
-    raise _engine_unreachable(failure or httpx.ConnectError("no engine"))
 
 
 async def _models(request: Request, state: _State) -> Response:
@@ -664,7 +554,7 @@ async def _models(request: Request, state: _State) -> Response:
             return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
         except httpx.HTTPError as exc:
             failure = exc
-    raise _engine_unreachable(failure or httpx.ConnectError("no engine"))
+    raise engine_unreachable(failure or httpx.ConnectError("no engine"))
 
 
 async def _engine_health(engine: Engine) -> list[str] | None:
@@ -732,48 +622,10 @@ def _file_store(state: _State) -> FileStore:
     return state.files
 
 
-async def _upload_file(request: Request, state: _State) -> Response:
-    files = _file_store(state)
-    declared = request.headers.get("content-length")
-    if not (declared and declared.isdigit()):
-        raise APIError(411, "uploads need a Content-Length header", code="length_required")
-    if int(declared) > files.max_file_bytes + 2**20:  # the multipart framing is small
-        raise APIError(413, f"the file is larger than this server's limit of {files.max_file_bytes // 2**20} MiB",
-                       code="file_too_large")
-    try:
-        form = await request.form(max_files=1, max_fields=16)
-    except MultiPartException as exc:
-        raise APIError(400, f"the upload is not valid multipart/form-data: {exc.message}", code="invalid_upload") from None
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise APIError(400, "the upload has no 'file' part", param="file", code="invalid_upload")
-        purpose = form.get("purpose")
-        stored = await asyncio.to_thread(
-            files.save, upload.file, filename=upload.filename or "upload",
-            purpose=purpose if isinstance(purpose, str) else "", owner=request.state.owner,
-        )
-    finally:
-        await form.close()
-    return JSONResponse(stored.openai())
+def _with_files(handler):
+    """A /v1/files handler, given this app's file store."""
 
+    async def endpoint(request: Request, state: _State) -> Response:
+        return await handler(request, _file_store(state))
 
-async def _list_files(request: Request, state: _State) -> Response:
-    stored = await asyncio.to_thread(_file_store(state).list, request.state.owner)
-    return JSONResponse({"object": "list", "data": [f.openai() for f in stored], "has_more": False})
-
-
-async def _get_file(request: Request, state: _State) -> Response:
-    return JSONResponse(_file_store(state).get(request.path_params["file_id"], request.state.owner).openai())
-
-
-async def _delete_file(request: Request, state: _State) -> Response:
-    file_id = request.path_params["file_id"]
-    _file_store(state).delete(file_id, request.state.owner)
-    return JSONResponse({"id": file_id, "object": "file", "deleted": True})
-
-
-async def _file_content(request: Request, state: _State) -> Response:
-    files = _file_store(state)
-    stored = files.get(request.path_params["file_id"], request.state.owner)
-    return FileResponse(files.path(stored), media_type="application/octet-stream", filename=stored.filename)
+    return endpoint

@@ -1,7 +1,6 @@
 """Probing and sampling real encoded files made with PyAV."""
 
 import io
-import math
 
 import pytest
 from PIL import Image
