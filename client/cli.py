@@ -338,6 +338,8 @@ BENCHMARKS = ("decode", "timestamps", "parse", "load", "structured")
 def _cmd_bench(args: argparse.Namespace) -> int:
     import importlib
 
+    # The benchmark's own parser names itself after argv[0] in usage lines.
+    sys.argv[0] = f"framestamp bench {args.name}"
     return importlib.import_module(f"framestamp.benchmarks.{args.name}").main(args.args)
 
 
