@@ -99,3 +99,17 @@ def test_windows_stream_and_reduce(client, hour_clip):
     # The message is the reduce call's answer, not the windows' answers joined.
     assert not (reduced.choices[0].message.content or "").startswith("[00:00:00")
     assert reduced.temporal["strategy"] == "windows" and reduced.usage.prompt_tokens > 0
+
+
+events_st = st.lists(st.builds(
+    Event, start=st.floats(0, 3600), end=st.one_of(st.none(), st.floats(0, 3600)), text=st.text(max_size=20)),
+    max_size=8)
+
+
+@given(st.lists(events_st, max_size=5), st.floats(0.1, 10))
+def test_merge_keeps_order_and_only_input_events(per_window, tolerance):
+    merged = merge_window_events(per_window, tolerance=tolerance)
+    starts = [e.start for e in merged]
+    assert starts == sorted(starts)
+    assert len(merged) <= sum(len(w) for w in per_window)
+    assert set(starts) <= {e.start for w in per_window for e in w}
