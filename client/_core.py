@@ -35,12 +35,17 @@ class Upload:
     data: bytes | None = None
 
 
+def is_reference(video: object) -> bool:
+    """A file id or a URL the server reads: sent as is, never uploaded."""
+    return isinstance(video, str) and bool(_FILE_ID.match(video) or video.startswith(_URL_SCHEMES))
+
+
 def classify_video(video: VideoInput) -> str | Upload:
     """A URL or file id to send as is, or the Upload it takes first."""
     if isinstance(video, bytes | bytearray):
         data = bytes(video)
         return Upload(key="sha256:" + hashlib.sha256(data).hexdigest(), filename="video.mp4", data=data)
-    if isinstance(video, str) and (_FILE_ID.match(video) or video.startswith(_URL_SCHEMES)):
+    if is_reference(video):
         return video
     path = Path(os.fspath(video)).expanduser()
     if not path.is_file():

@@ -33,7 +33,7 @@ from framestamp.client import (
     TemporalClient,
     export_events,
 )
-from framestamp.client._core import detect_language
+from framestamp.client._core import detect_language, is_reference
 from framestamp.prompts import PromptLibrary, load_prompts
 from framestamp.serving.events import Event, Granularity, render_events
 
@@ -82,10 +82,11 @@ def _client(config: UIConfig) -> TemporalClient:
     return TemporalClient(base_url=config.adapter_url, api_key=config.api_key, model=config.model, max_retries=0)
 
 
-def _seed_video(video: str, media_dir: Path | None) -> str:
-    """The seed script sends a path on the server: a file:// URL the adapter
-    checks against its media directory (relative paths start there)."""
-    if video.startswith(("file-", "file://", "data:", "http://", "https://")):
+def named_video(video: str, media_dir: Path | None) -> str:
+    """A video named by text (the seed script, the page's path box): file ids
+    and URLs as they are, paths as file:// URLs, so the adapter's media
+    directory rules apply to them (relative paths start in the media dir)."""
+    if is_reference(video):
         return video
     path = Path(video)
     if not path.is_absolute() and media_dir is not None:
@@ -109,7 +110,7 @@ def seed_predict(config: UIConfig, client: TemporalClient, data: list[Any]) -> l
         raise ValueError("data[2] must be the question")
     granularity = Granularity(options.get("temporal_granularity", "second"))
     answer = client.ask(
-        _seed_video(video, config.media_dir), prompt,
+        named_video(video, config.media_dir), prompt,
         granularity=granularity,
         temporal_modeling=bool(options.get("enable_temporal_modeling", True)),
         return_timestamps=bool(options.get("return_timestamps", True)),
@@ -181,7 +182,8 @@ def create_ui(config: UIConfig, prompts: PromptLibrary | None = None):
 
     def ask_video(video, source, question, temporal_on, timestamps_on, deepstack_on, granularity, fps,
                   max_frames, history, state, progress=gr.Progress()):
-        video_ref = source.strip() if source and source.strip() else video
+        typed = source.strip() if source else ""
+        video_ref = typed or video
         if not video_ref:
             raise gr.Error("Upload a video or give a path/URL first.")
         if not question or not question.strip():
@@ -191,7 +193,10 @@ def create_ui(config: UIConfig, prompts: PromptLibrary | None = None):
             if state.get("video") != video_ref:
                 # A new video: upload it once; follow-up questions reuse the id.
                 progress(0.05, desc="uploading")
-                state = {"video": video_ref, "ref": _video_ref(client, video_ref, config.media_dir)}
+                # A typed name goes through the adapter's checks; a file the
+                # page received is uploaded.
+                ref = named_video(typed, config.media_dir) if typed else client.upload(video).id
+                state = {"video": video_ref, "ref": ref}
                 history = []
             progress(0.2, desc="sampling frames and generating")
             stream = client.ask(
@@ -287,16 +292,6 @@ def create_ui(config: UIConfig, prompts: PromptLibrary | None = None):
             image_answer = gr.Textbox(label="Answer", interactive=False)
             image_submit.click(ask_image, [image, image_question], [image_answer])
     return page
-
-
-def _video_ref(client: TemporalClient, video: str, media_dir: Path | None) -> str:
-    """What to ask about: an upload's id for a local file, else the URL or id as typed."""
-    if video.startswith(("file-", "file://", "data:", "http://", "https://")):
-        return video
-    path = Path(video)
-    if media_dir is not None and not path.is_absolute():
-        path = media_dir / path
-    return client.upload(path).id
 
 
 def _message(exc: Exception) -> str:
