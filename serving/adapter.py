@@ -385,7 +385,7 @@ async def _chat_completions(request: Request, state: _State) -> Response:
     if len(videos) > 1:
         raise APIError(400, "temporal modeling takes one video per request", param="messages", code="too_many_videos")
     location, part = videos[0]
-    url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
+    url = _part_url(part)
     style = options.answer_format or state.config.default_answer_format
     if not options.return_timestamps:
         style = "text"
@@ -423,9 +423,25 @@ async def _chat_completions(request: Request, state: _State) -> Response:
     if upstream.status_code != 200:
         return relay_error(upstream)
     completion = upstream.json()
-    choices = completion.get("choices") or [{}]
-    completion["temporal"] = payload((choices[0].get("message") or {}).get("content"))
+    completion["temporal"] = payload(_message_text(completion))
     return JSONResponse(completion, headers={"x-framestamp-engine": engine.url})
+
+
+def _part_url(part: dict[str, Any]) -> object:
+    video_url = part.get("video_url")
+    return video_url.get("url") if isinstance(video_url, dict) else None
+
+
+def _message_text(completion: dict[str, Any]) -> str | None:
+    """The first choice's message content of an engine completion."""
+    choices = completion.get("choices") or [{}]
+    return (choices[0].get("message") or {}).get("content")
+
+
+def _total_usage(completions: list[dict[str, Any]]) -> dict[str, int]:
+    """Token counts summed over several engine calls (windows, reduce)."""
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+    return {k: sum((c.get("usage") or {}).get(k, 0) for c in completions) for k in keys}
 
 
 async def _probe(resolved: ResolvedVideo) -> VideoInfo:
@@ -487,11 +503,8 @@ async def _windowed(
         answers = await asyncio.gather(*(ask_window(w) for w in plan.windows))
     except UpstreamError as exc:
         return relay_error(exc.response)
-    texts = [((c.get("choices") or [{}])[0].get("message") or {}).get("content") or "" for _, c in answers]
-    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-    for _, completion in answers:
-        for key in usage:
-            usage[key] += (completion.get("usage") or {}).get(key, 0)
+    texts = [_message_text(c) or "" for _, c in answers]
+    calls = [c for _, c in answers]
     duration = request_for.duration
     per_window = [parse_answer(text, duration=duration) for text in texts]
     for (sampled, _), report in zip(answers, per_window):
@@ -517,9 +530,8 @@ async def _windowed(
         if upstream.status_code != 200:
             return relay_error(upstream)
         reduced = upstream.json()
-        text = ((reduced.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
-        for key in usage:
-            usage[key] += (reduced.get("usage") or {}).get(key, 0)
+        text = _message_text(reduced) or ""
+        calls.append(reduced)
     windows = [{
         "start": round(s.start, 3), "end": round(s.end, 3), "frames": len(s.frames),
         "frame_times": [round(t, 6) for t in s.times],
@@ -529,7 +541,7 @@ async def _windowed(
     completion.pop("prompt_token_ids", None)
     completion["choices"] = [{"index": 0, "message": {"role": "assistant", "content": text},
                               "finish_reason": (answers[-1][1].get("choices") or [{}])[0].get("finish_reason")}]
-    completion["usage"] = usage
+    completion["usage"] = _total_usage(calls)
     completion["temporal"] = _temporal_payload(text, answers[0][0], options, warnings, strategy="windows",
                                                merged=merged, windows=windows)
     if request_for.body.get("stream"):
@@ -608,7 +620,7 @@ async def _inline_for_engine(state: _State, part: dict[str, Any], owner: str) ->
     """Without temporal modeling the engine reads the video itself. It cannot
     see our uploads, and it must not fetch URLs on its own (it has none of
     fetch.py's checks), so both reach it as data: URLs."""
-    url = (part.get("video_url") or {}).get("url") if isinstance(part.get("video_url"), dict) else None
+    url = _part_url(part)
     if not (isinstance(url, str) and (url.startswith("file-") or _is_remote(url))):
         return
     resolved = await _resolve_any(state, url, owner)
