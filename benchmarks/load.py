@@ -174,19 +174,10 @@ def summarize(samples: list[Sample], wall: float) -> dict[str, object]:
 @contextlib.contextmanager
 def local_stack(video: Path):
     """The engine on a freshly written tiny checkpoint, and the adapter, on this machine."""
-    import socket
-    import threading
-
-    import uvicorn
-
     from framestamp.serving.adapter import AdapterConfig, create_app
     from framestamp.serving.engine import EngineConfig, EngineProcess
     from framestamp.serving.test_model import make_test_model
-
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+    from framestamp.serving.threaded import ServerThread, free_port
 
     with tempfile.TemporaryDirectory() as tmp:
         model = make_test_model(Path(tmp) / "tiny-qwen3-vl")
@@ -197,17 +188,8 @@ def local_stack(video: Path):
             engine.wait_ready(timeout=600)
             adapter = AdapterConfig(engine_url=config.url, media_dir=video.parent, max_visual_tokens=2048,
                                     default_max_frames=64)
-            port = free_port()
-            server = uvicorn.Server(uvicorn.Config(create_app(adapter), host="127.0.0.1", port=port, log_level="warning"))
-            thread = threading.Thread(target=server.run, daemon=True)
-            thread.start()
-            while not server.started:
-                time.sleep(0.05)
-            try:
-                yield config.url, f"http://127.0.0.1:{port}", "tiny-qwen3-vl"
-            finally:
-                server.should_exit = True
-                thread.join(timeout=30)
+            with ServerThread(create_app(adapter)) as server:
+                yield config.url, server.url, "tiny-qwen3-vl"
         finally:
             engine.stop()
 

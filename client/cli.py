@@ -176,7 +176,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             timeout=args.remote_timeout, allow_private_networks=args.remote_allow_private_networks,
         ),
     )
-    ui = None if args.no_ui else _start_ui(args, adapter, media_dir)
+    try:
+        ui = None if args.no_ui else _start_ui(args, adapter, media_dir)
+    except RuntimeError as exc:
+        if engine is not None:
+            engine.stop()
+        print(f"framestamp serve: web UI: {exc} (use --ui-port or --no-ui)", file=sys.stderr)
+        return 2
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises
     # the signal to the handler it found. With Python's default handler that
     # kills this process before `finally` stops the engine; raising
@@ -193,7 +199,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         if ui is not None:
-            ui.should_exit = True
+            ui.stop(timeout=5)
         if engine is not None:
             engine.stop()
     return 0
@@ -205,11 +211,9 @@ def _start_ui(args: argparse.Namespace, adapter, media_dir):
     It calls the adapter over HTTP like any client; uvicorn in a side thread
     leaves signal handling to the adapter's server in the main thread.
     """
-    import threading
     from pathlib import Path
 
-    import uvicorn
-
+    from framestamp.serving.threaded import ServerThread
     from framestamp.serving.webui import UIConfig, create_app
 
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -218,10 +222,9 @@ def _start_ui(args: argparse.Namespace, adapter, media_dir):
         adapter_url=f"http://{host}:{args.port}/v1", api_key=key, media_dir=media_dir,
         prompts_dirs=tuple(Path(d) for d in args.prompts_dir),
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host=args.ui_host or args.host,
-                                           port=args.ui_port, log_level="warning"))
-    threading.Thread(target=server.run, name="framestamp-ui", daemon=True).start()
-    print(f"framestamp: web UI on http://{args.ui_host or args.host}:{args.ui_port}", flush=True)
+    server = ServerThread(create_app(config), host=args.ui_host or args.host, port=args.ui_port,
+                          name="framestamp-ui").start()
+    print(f"framestamp: web UI on {server.url}", flush=True)
     return server
 
 

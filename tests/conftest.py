@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
 from framestamp.benchmarks.clips import ClipSpec, write_clip
+from framestamp.serving.threaded import ServerThread, free_port  # noqa: F401 - tests import them from here
 
 ARTIFACTS = Path(os.environ.get("FRAMESTAMP_TEST_ARTIFACTS", Path(__file__).parents[1] / "artifacts"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -98,35 +92,6 @@ def tokenizer(test_model):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(test_model)
-
-
-class ServerThread:
-    """uvicorn serving an ASGI app on a free loopback port, in a thread."""
-
-    def __init__(self, app) -> None:
-        import threading
-
-        import uvicorn
-
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        import time
-
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 ADAPTER_KEY = "test-key"
